@@ -50,8 +50,8 @@ enquire_link, unbind, generic_nack), so a ~500-line client with its correlation 
 Encodings: ``ucs2`` -> data_coding 8, UTF-16-BE. ``gsm`` -> data_coding 0 (SMSC default alphabet),
 GSM 03.38 as *unpacked* septets, one byte each, extension characters escaped with 0x1B; characters
 outside GSM 03.38 become ``?`` (the caller has already folded the text). Long messages are split
-(160/153 septets, 70/67 UTF-16 units; never inside an escape pair or a surrogate pair) and each
-part carries a concatenation UDH with an 8-bit reference (esm_class 0x40). One remote id per part.
+with ``motcua.domain.smstext.split_parts`` (160/153 septets, 70/67 UTF-16 units; never inside an
+escape pair or a surrogate pair) and each part carries a concatenation UDH with an 8-bit reference (esm_class 0x40). One remote id per part.
 
 Remote ids: see ``normalise_remote_id``. ``SendResult.remote_ids`` and ``DeliveryReport.remote_id``
 carry the ids exactly as the SMSC gave them; the worker stores and looks up normalised ids.
@@ -74,6 +74,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from motcua.domain.smstext import split_parts
 from motcua.messaging.transports.base import (
     DeliveryReport,
     IncomingSMS,
@@ -214,29 +215,15 @@ def gsm_decode(data: bytes) -> str:
 def encode_parts(text: str, encoding: str) -> tuple[int, list[bytes]]:
     """(data_coding, payload of each SMS part, without UDH).
 
-    Private splitter (motcua.domain.smstext did not exist when this was written): 160 septets or
-    70 UTF-16 units fit one SMS; otherwise 153 / 67 per part (6 octets of UDH). A GSM escape pair
-    or a UTF-16 surrogate pair is never cut, since a half would be shown as garbage.
+    Splitting is ``motcua.domain.smstext.split_parts`` so that what is sent is exactly what the
+    preview and the cost report counted (160/153 septets, 70/67 UTF-16 units, never cutting an
+    escape pair or a surrogate pair). Characters outside GSM 03.38 become ``?`` first: one
+    unfolded character must not make the whole message unsendable.
     """
     if encoding == "gsm":
-        units = [gsm_encode_char(ch) for ch in text]
-        single, per_part, data_coding = 160, 153, 0
-    else:
-        units = [ch.encode("utf-16-be") for ch in text]
-        single, per_part, data_coding = 140, 134, 8
-    total = sum(len(u) for u in units)
-    if total <= single:
-        return data_coding, [b"".join(units)]
-    parts: list[bytes] = []
-    current = bytearray()
-    for u in units:
-        if len(current) + len(u) > per_part:
-            parts.append(bytes(current))
-            current = bytearray()
-        current += u
-    if current:
-        parts.append(bytes(current))
-    return data_coding, parts
+        text = "".join(ch if ch in _GSM_ENCODE or ch in GSM_EXTENSION else "?" for ch in text)
+        return 0, [gsm_encode(part) for part in split_parts(text, "gsm")]
+    return 8, [part.encode("utf-16-be") for part in split_parts(text, "ucs2")]
 
 
 def source_ton_npi(source: str) -> tuple[int, int]:

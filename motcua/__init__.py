@@ -1,0 +1,1 @@
+"""motcua — SMS notifications and status lookup for one-stop (Một cửa) administrative dossiers."""

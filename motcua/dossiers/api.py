@@ -1,0 +1,416 @@
+"""HTTP API for one-stop software: ``/api/v1`` (OpenAPI at ``/api/openapi.json``, docs at ``/api/docs``).
+
+Every error is a 4xx JSON body ``{"errors": [{"field": ..., "message": ...}]}``; a key only ever sees the
+dossiers of its own agency (a province key sees all), and another agency's dossier is "not found".
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal
+
+from django.db.models import F, Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, NinjaAPI, Query, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from motcua.domain.dvcqg import RecordError, parse_progress, parse_record
+from motcua.domain.states import DossierState
+from motcua.dossiers import services
+from motcua.dossiers.models import Agency, ApiKey, Dossier, DossierEvent, Procedure
+
+log = logging.getLogger(__name__)
+
+
+class BearerKey(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        key = ApiKey.authenticate(token)
+        if key is not None:
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+        return key
+
+
+api = NinjaAPI(
+    title="motcua API",
+    version="1",
+    description="Hồ sơ một cửa và tin nhắn SMS — API cho phần mềm Một cửa điện tử",
+    auth=BearerKey(),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def errors(status: int, items: list[tuple[str, str]]):
+    return api.create_response(
+        None,  # type: ignore[arg-type]
+        {"errors": [{"field": f, "message": m} for f, m in items]},
+        status=status,
+    )
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    items = []
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path")]
+        items.append((".".join(loc) or "body", err.get("msg", "không hợp lệ")))
+    return errors(422, items or [("body", "Dữ liệu không hợp lệ")])
+
+
+@api.exception_handler(services.DossierError)
+def on_dossier_error(request, exc: services.DossierError):
+    return errors(exc.status, [(exc.field, exc.message)])
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return errors(401, [("Authorization", "Thiếu hoặc sai khóa API (Authorization: Bearer <khóa>)")])
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return errors(exc.status_code, [("body", str(exc))])
+
+
+# --- scoping ---------------------------------------------------------------------------------
+
+
+def agency_ids(key: ApiKey) -> list[int] | None:
+    """The agencies a key may see: its own and, transitively, the retired ones it replaced. None = all."""
+    if key.agency_id is None:
+        return None
+    ids, frontier = {key.agency_id}, [key.agency_id]
+    while frontier:
+        frontier = list(
+            Agency.objects.filter(successor_id__in=frontier).exclude(pk__in=ids).values_list("pk", flat=True)
+        )
+        ids.update(frontier)
+    return sorted(ids)
+
+
+def visible(key: ApiKey) -> QuerySet[Dossier]:
+    qs = Dossier.objects.select_related("agency", "procedure")
+    ids = agency_ids(key)
+    return qs if ids is None else qs.filter(agency_id__in=ids)
+
+
+def get_dossier(request, code: str) -> Dossier:
+    dossier = visible(request.auth).filter(code=code.strip()).first()
+    if dossier is None:
+        raise services.DossierError("code", f"Không tìm thấy hồ sơ {code}", status=404)
+    return dossier
+
+
+def resolve_agency(key: ApiKey, code: str | None) -> Agency:
+    if key.agency_id is not None:
+        if code and code != key.agency.code:
+            raise services.DossierError("agency", "Khóa API không thuộc cơ quan này", status=403)
+        return key.agency
+    if not code:
+        raise services.DossierError("agency", "Bắt buộc với khóa API cấp tỉnh")
+    agency = Agency.objects.filter(code=code).first()
+    if agency is None:
+        raise services.DossierError("agency", f"Không có cơ quan mã {code}")
+    return agency
+
+
+# --- schemas ---------------------------------------------------------------------------------
+
+
+class DossierIn(Schema):
+    code: str | None = Field(None, max_length=64, description="Mã số biên nhận; trống: hệ thống cấp")
+    agency: str | None = Field(None, max_length=3, description="Mã cơ quan (bắt buộc với khóa cấp tỉnh)")
+    procedure: str = Field(..., min_length=1, max_length=64, description="Mã TTHC")
+    applicant: str = Field("", max_length=255)
+    phone: str = Field("", max_length=64)
+    received_at: datetime | None = None
+    appointment_at: datetime | None = Field(None, description="Ngày hẹn trả; trống: tính theo lịch làm việc")
+
+
+class EventIn(Schema):
+    type: Literal[
+        "step_changed",
+        "supplement_requested",
+        "supplement_received",
+        "rescheduled",
+        "result_ready",
+        "returned",
+        "withdrawn",
+        "stopped",
+    ]
+    step: str | None = Field(None, max_length=255)
+    appointment_at: datetime | None = None
+    reason: str = Field("", max_length=500)
+    at: datetime | None = Field(None, description="Thời điểm xảy ra (đồng bộ sau)")
+
+
+class EventOut(Schema):
+    type: str
+    label: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    state_before: str
+    state_after: str
+    step: str
+    data: dict
+
+
+class MessageOut(Schema):
+    id: int
+    kind: str
+    status: str
+    text: str
+    encoding: str
+    parts: int
+    cost: int
+    skip_reason: str
+    error: str
+    created_at: datetime
+    sent_at: datetime | None
+    final_at: datetime | None
+
+
+class DossierOut(Schema):
+    code: str
+    agency: str
+    agency_name: str
+    procedure: str
+    procedure_name: str
+    same_day: bool
+    applicant: str
+    phone: str
+    received_at: datetime
+    appointment_at: datetime
+    current_step: str
+    state: str
+    national_state: int
+    state_label: str
+    finished_at: datetime | None
+    on_time: str
+    access_code: str
+
+
+class DossierDetail(DossierOut):
+    timeline: list[EventOut]
+    messages: list[MessageOut]
+
+
+class Page(Schema):
+    count: int
+    items: list[DossierOut]
+
+
+class ErrorItem(Schema):
+    field: str
+    message: str
+
+
+class ErrorOut(Schema):
+    errors: list[ErrorItem]
+
+
+def dossier_out(d: Dossier, now: datetime | None = None) -> dict[str, Any]:
+    state = d.state_enum
+    return {
+        "code": d.code,
+        "agency": d.agency.code,
+        "agency_name": d.agency.sms_name,
+        "procedure": d.procedure.code,
+        "procedure_name": d.procedure.name,
+        "same_day": d.procedure.same_day,
+        "applicant": d.applicant,
+        "phone": d.phone or d.phone_raw,
+        "received_at": d.received_at,
+        "appointment_at": d.appointment_at,
+        "current_step": d.current_step,
+        "state": state.value,
+        "national_state": state.national_code,
+        "state_label": state.label,
+        "finished_at": d.finished_at,
+        "on_time": str(services.on_time(d, now)),
+        "access_code": d.access_code,
+    }
+
+
+def dossier_detail(d: Dossier) -> dict[str, Any]:
+    labels = dict(DossierEvent.TYPES)
+    out = dossier_out(d)
+    out["timeline"] = [
+        {
+            "type": e.type,
+            "label": labels.get(e.type, e.type),
+            "occurred_at": e.occurred_at,
+            "recorded_at": e.recorded_at,
+            "actor": e.actor,
+            "state_before": e.state_before,
+            "state_after": e.state_after,
+            "step": e.step,
+            "data": e.data,
+        }
+        for e in d.events.order_by("occurred_at", "id")
+    ]
+    out["messages"] = list(
+        d.messages.order_by("id").values(
+            "id", "kind", "status", "text", "encoding", "parts", "cost", "skip_reason", "error",
+            "created_at", "sent_at", "final_at",
+        )
+    )
+    return out
+
+
+ERR = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+@api.post("/v1/dossiers", response={201: DossierDetail, **ERR}, tags=["dossiers"])
+def create_dossier(request, payload: DossierIn):
+    """Tiếp nhận hồ sơ: with ``code`` as printed by your software, or without to have one issued."""
+    agency = resolve_agency(request.auth, payload.agency)
+    procedure = Procedure.objects.filter(agency=agency, code=payload.procedure.strip()).first()
+    if procedure is None:
+        raise services.DossierError("procedure", f"Cơ quan {agency.code} không có thủ tục {payload.procedure}")
+    received = payload.received_at or timezone.now()
+    if timezone.is_naive(received):
+        received = timezone.make_aware(received)
+    appointment = payload.appointment_at
+    if appointment is not None and timezone.is_naive(appointment):
+        appointment = timezone.make_aware(appointment)
+    dossier = services.create_dossier(
+        services.NewDossier(
+            agency=agency,
+            procedure=procedure,
+            received_at=received,
+            code=(payload.code or "").strip() or None,
+            applicant=payload.applicant.strip(),
+            phone=payload.phone,
+            appointment_at=appointment,
+        ),
+        actor=request.auth.actor,
+    )
+    return 201, dossier_detail(dossier)
+
+
+@api.get("/v1/dossiers/{code}", response={200: DossierDetail, **ERR}, tags=["dossiers"])
+def read_dossier(request, code: str):
+    """One dossier with its timeline and every SMS (sent, or skipped with the reason)."""
+    return dossier_detail(get_dossier(request, code))
+
+
+class ListFilters(Schema):
+    state: DossierState | None = None
+    national_state: int | None = Field(None, ge=1, le=10)
+    due: date | None = Field(None, description="Ngày hẹn trả (yyyy-mm-dd)")
+    late: bool | None = Field(None, description="true: chỉ hồ sơ trễ hạn")
+    agency: str | None = None
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+@api.get("/v1/dossiers", response={200: Page, **ERR}, tags=["dossiers"])
+def list_dossiers(request, filters: Query[ListFilters]):
+    qs = visible(request.auth)
+    state = filters.state or (DossierState.from_national(filters.national_state) if filters.national_state else None)
+    if state:
+        qs = qs.filter(state=state)
+    if filters.agency:
+        qs = qs.filter(agency__code=filters.agency)
+    if filters.due:
+        start = datetime.combine(filters.due, time.min, tzinfo=timezone.get_current_timezone())
+        qs = qs.filter(appointment_at__gte=start, appointment_at__lt=start + timedelta(days=1))
+    now = timezone.now()
+    if filters.late is not None:
+        # Late per the deadline alone; waits for supplements are then checked per dossier.
+        open_late = Q(finished_at__isnull=True, appointment_at__lt=now)
+        done_late = Q(finished_at__isnull=False, finished_at__gt=F("appointment_at"))
+        candidates = qs.filter(open_late | done_late) if filters.late else qs
+        items = [d for d in candidates.order_by("appointment_at", "pk")[:5000]]
+        items = [d for d in items if (str(services.on_time(d, now)) == "Trễ hạn") == filters.late]
+        page = items[filters.offset : filters.offset + filters.limit]
+        return {"count": len(items), "items": [dossier_out(d, now) for d in page]}
+    qs = qs.order_by("appointment_at", "pk")
+    page = qs[filters.offset : filters.offset + filters.limit]
+    return {"count": qs.count(), "items": [dossier_out(d, now) for d in page]}
+
+
+@api.post("/v1/dossiers/{code}/events", response={201: DossierDetail, **ERR}, tags=["dossiers"])
+def post_event(request, code: str, payload: EventIn):
+    """Chuyển bước, yêu cầu bổ sung, nhận bổ sung, hẹn lại, có kết quả, đã trả, rút, dừng."""
+    dossier = get_dossier(request, code)
+    at, appointment = payload.at, payload.appointment_at
+    if at is not None and timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    if appointment is not None and timezone.is_naive(appointment):
+        appointment = timezone.make_aware(appointment)
+    if at is not None and at > timezone.now() + timedelta(minutes=5):
+        raise services.DossierError("at", "Thời điểm xảy ra ở tương lai")
+    services.apply_event(
+        dossier,
+        payload.type,
+        actor=request.auth.actor,
+        at=at,
+        step=payload.step,
+        appointment_at=appointment,
+        reason=payload.reason,
+    )
+    dossier.refresh_from_db()
+    return 201, dossier_detail(dossier)
+
+
+# --- DVCQG sync ------------------------------------------------------------------------------
+
+
+class SyncIn(Schema):
+    service: Literal["DongBoHoSoMC", "CapNhatTienDoHoSoMC"]
+    isUpdating: bool | str | None = None  # noqa: N815 - the national field name
+    data: list[Any] = Field(..., max_length=5000)
+
+
+class SyncResult(Schema):
+    index: int
+    MaHoSo: str | None  # noqa: N815
+    status: Literal["created", "updated", "unchanged", "rejected"]
+    errors: list[ErrorItem] = []
+
+
+class SyncOut(Schema):
+    service: str
+    accepted: int
+    rejected: int
+    results: list[SyncResult]
+
+
+@api.post("/v1/dvcqg", response={200: SyncOut, **ERR}, tags=["dvcqg"])
+def dvcqg_sync(request, payload: SyncIn):
+    """The body your software already sends to the national portal (``DongBoHoSoMC`` or
+    ``CapNhatTienDoHoSoMC``). Each record is answered on its own: created, updated, unchanged or rejected."""
+    from motcua.dossiers import sync
+
+    results = []
+    for index, record in enumerate(payload.data):
+        code = record.get("MaHoSo") if isinstance(record, dict) else None
+        try:
+            if payload.service == "DongBoHoSoMC":
+                status = sync.apply_record(parse_record(record), request.auth)
+            else:
+                status = sync.apply_progress(parse_progress(record), request.auth)
+            results.append({"index": index, "MaHoSo": str(code), "status": status})
+        except RecordError as e:
+            results.append(_rejected(index, code, e.field, e.message))
+        except services.DossierError as e:
+            results.append(_rejected(index, code, e.field, e.message))
+    rejected = sum(1 for r in results if r["status"] == "rejected")
+    return {"service": payload.service, "accepted": len(results) - rejected, "rejected": rejected, "results": results}
+
+
+def _rejected(index: int, code: Any, field: str, message: str) -> dict:
+    return {
+        "index": index,
+        "MaHoSo": str(code) if code is not None else None,
+        "status": "rejected",
+        "errors": [{"field": field, "message": message}],
+    }
+

@@ -1,0 +1,97 @@
+"""A small demo province: two departments, a retired district and its successor, dossiers in every state."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from motcua.domain.states import DossierState
+from motcua.dossiers import services
+from motcua.dossiers.models import Agency, Dossier, DossierEvent, Procedure
+
+DEMO_ACTOR = "demo"
+
+
+def seed_demo(now: datetime | None = None) -> list[Dossier]:
+    """Idempotent: does nothing when the demo agencies exist already."""
+    if Agency.objects.filter(code="016").exists():
+        return []
+    now = now or timezone.now()
+    du_lich = Agency.objects.create(code="016", name="Sở Du lịch tỉnh Khánh Hòa", sms_name="Sở Du lịch")
+    tttt = Agency.objects.create(
+        code="010", name="Sở Thông tin và Truyền thông tỉnh Khánh Hòa", sms_name="Sở Thông tin và Truyền thông"
+    )
+    ward = Agency.objects.create(
+        code="051", name="UBND phường Nha Trang", sms_name="UBND phường Nha Trang", valid_from=date(2025, 7, 1)
+    )
+    Agency.objects.create(
+        code="050", name="UBND thành phố Nha Trang", sms_name="UBND thành phố Nha Trang",
+        valid_to=date(2025, 6, 30), successor=ward,
+    )
+    p_tour = Procedure.objects.create(
+        agency=du_lich, code="1.001622", name="Cấp giấy phép kinh doanh dịch vụ lữ hành nội địa", processing_days=10
+    )
+    p_guide = Procedure.objects.create(
+        agency=du_lich, code="1.004628", name="Cấp thẻ hướng dẫn viên du lịch", processing_days=5
+    )
+    p_sameday = Procedure.objects.create(
+        agency=du_lich, code="1.000000", name="Xác nhận thông tin (giải quyết trong ngày)", processing_days=0
+    )
+    p_press = Procedure.objects.create(
+        agency=tttt, code="1.003920", name="Cấp giấy phép xuất bản bản tin", processing_days=7
+    )
+    Procedure.objects.create(agency=ward, code="2.000815", name="Chứng thực bản sao từ bản chính", processing_days=1)
+
+    def make(agency, procedure, days_ago, phone, applicant, appointment=None):
+        received = now - timedelta(days=days_ago)
+        return services.create_dossier(
+            services.NewDossier(
+                agency=agency, procedure=procedure, received_at=received, applicant=applicant, phone=phone,
+                appointment_at=appointment, source="demo",
+            ),
+            actor=DEMO_ACTOR,
+        )
+
+    tomorrow_noon = timezone.localtime(now).replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    dossiers = [
+        make(du_lich, p_tour, 12, "0912 345 678", "Công ty TNHH Lữ hành Biển Xanh"),
+        make(du_lich, p_guide, 3, "0168 912 3456", "Nguyễn Văn An"),
+        make(du_lich, p_guide, 4, "+84 935 111 222", "Trần Thị Bình", appointment=tomorrow_noon),
+        make(du_lich, p_sameday, 0, "0987654321", "Lê Văn Cường"),
+        make(tttt, p_press, 2, "0903 000 111", "Báo Khánh Hòa"),
+        make(tttt, p_press, 9, "", "Hội Nhà báo tỉnh"),
+        make(du_lich, p_tour, 20, "0977 222 333", "Công ty CP Du lịch Vịnh"),
+        make(du_lich, p_guide, 6, "0919 444 555", "Phạm Thị Dung"),
+        make(tttt, p_press, 5, "0868 777 888", "Tạp chí Thông tin"),
+        make(du_lich, p_guide, 1, "0944 999 000", "Hoàng Văn Em"),
+    ]
+    moves = [
+        (dossiers[1], DossierEvent.STEP_CHANGED, "Thẩm định hồ sơ"),
+        (dossiers[2], DossierEvent.STEP_CHANGED, "Phê duyệt"),
+        (dossiers[4], DossierEvent.SUPPLEMENT_REQUESTED, None),
+        (dossiers[5], DossierEvent.RESULT_READY, None),
+        (dossiers[6], DossierEvent.RESULT_READY, None),
+        (dossiers[6], DossierEvent.RETURNED, None),
+        (dossiers[7], DossierEvent.WITHDRAWN, None),
+        (dossiers[8], DossierEvent.STOPPED, None),
+        (dossiers[9], DossierEvent.PAYMENT_REQUESTED, None),
+    ]
+    for dossier, kind, step in moves:
+        services.apply_event(dossier, kind, actor=DEMO_ACTOR, at=now - timedelta(hours=1), step=step)
+    # a dossier of the retired city, still resolvable by its code
+    old_proc = Procedure.objects.create(
+        agency=Agency.objects.get(code="050"), code="2.000815", name="Chứng thực bản sao từ bản chính",
+        processing_days=1,
+    )
+    dossiers.append(
+        services.create_dossier(
+            services.NewDossier(
+                agency=old_proc.agency, procedure=old_proc, received_at=datetime(2025, 6, 20, 9, tzinfo=now.tzinfo),
+                code="0502500042", applicant="Võ Thị Giang", phone="0905 123 456", state=DossierState.RETURNED,
+                source="demo",
+            ),
+            actor=DEMO_ACTOR,
+        )
+    )
+    return dossiers

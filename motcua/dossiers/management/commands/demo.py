@@ -1,0 +1,46 @@
+import secrets
+import threading
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from motcua.dossiers.demo import seed_demo
+from motcua.dossiers.models import ApiKey
+
+
+class Command(BaseCommand):
+    help = "Migrate, seed a demo province and serve on http://127.0.0.1:8000 with the worker and phone simulator."
+
+    def add_arguments(self, parser):
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+        parser.add_argument("--no-serve", action="store_true", help="seed and print credentials only")
+
+    def handle(self, *args, **o):
+        call_command("migrate", interactive=False, verbosity=0)
+        seed_demo()
+        User = get_user_model()
+        password = secrets.token_urlsafe(9)
+        user, _ = User.objects.get_or_create(username="admin", defaults={"is_staff": True, "is_superuser": True})
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        _, key = ApiKey.issue("demo key for 016", ApiKey._meta.get_field("agency").related_model.objects.get(code="016"))
+        base = f"http://{o['addrport']}"
+        self.stdout.write(
+            "\nmotcua demo\n"
+            f"  Admin login:   {base}/admin/   user admin   password {password}\n"
+            f"  Simulator:     {base}/simulator   (SMS connection: {settings.MOTCUA['SMS_URL']})\n"
+            f"  API docs:      {base}/api/docs\n"
+            f"  API key (016): {key}\n"
+            f"  Try: curl -s -X POST {base}/api/v1/dossiers/<code>/events -H 'Authorization: Bearer {key}' "
+            "-H 'Content-Type: application/json' -d '{\"type\": \"result_ready\"}'\n"
+        )
+        if o["no_serve"]:
+            return
+        from motcua.messaging.worker import Worker
+
+        stop = threading.Event()
+        threading.Thread(target=Worker(name="demo").run_forever, args=(stop,), daemon=True).start()
+        call_command("runserver", o["addrport"], use_reloader=False, insecure_serving=True)

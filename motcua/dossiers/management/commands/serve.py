@@ -1,0 +1,20 @@
+import threading
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve the web app and API (and, with --with-worker, the worker in the same process)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+        parser.add_argument("--with-worker", action="store_true")
+
+    def handle(self, *args, **o):
+        if o["with_worker"]:
+            from motcua.messaging.worker import Worker
+
+            stop = threading.Event()
+            threading.Thread(target=Worker(name="embedded").run_forever, args=(stop,), daemon=True).start()
+        call_command("runserver", o["addrport"], use_reloader=False, insecure_serving=True)

@@ -1,0 +1,253 @@
+"""Agencies, procedures (TTHC), dossiers (hồ sơ) and their append-only event log."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, datetime
+
+from django.db import models
+from django.utils import timezone
+
+from motcua.domain.states import DEFAULT_STEPS, DossierState
+
+ENCODING_POLICIES = [("accented", "Có dấu (UCS-2)"), ("unaccented", "Không dấu (GSM)")]
+
+
+class Agency(models.Model):
+    """An agency with a one-stop desk (Sở, UBND xã/phường…).
+
+    Agencies are never deleted: since 1 July 2025 provinces merged and districts were abolished, so an agency
+    gets ``valid_to`` and a ``successor``, and its dossiers and receipt codes keep resolving.
+    """
+
+    code = models.CharField("mã cơ quan", max_length=3, unique=True)
+    name = models.CharField("tên đầy đủ", max_length=255)
+    sms_name = models.CharField("tên trong tin nhắn", max_length=120, help_text="Ví dụ: Sở Du lịch")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    valid_from = models.DateField("hiệu lực từ", null=True, blank=True)
+    valid_to = models.DateField("hiệu lực đến", null=True, blank=True)
+    successor = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="predecessors"
+    )
+    encoding_policy = models.CharField(
+        "kiểu tin nhắn", max_length=12, choices=ENCODING_POLICIES, blank=True, help_text="Trống: theo cấu hình chung"
+    )
+    sender = models.CharField("tên/đầu số gửi", max_length=11, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "cơ quan"
+        verbose_name_plural = "cơ quan"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.sms_name}"
+
+    def is_active(self, on: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= on) and (self.valid_to is None or on <= self.valid_to)
+
+    def current(self) -> Agency:
+        """Follow the successor chain (bounded, in case of a loop) to the agency that answers today."""
+        agency, seen = self, set()
+        while agency.successor_id and agency.pk not in seen:
+            seen.add(agency.pk)
+            agency = agency.successor
+        return agency
+
+
+class Procedure(models.Model):
+    """A thủ tục hành chính (TTHC) as handled by one agency."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="procedures")
+    code = models.CharField("mã TTHC", max_length=64)
+    name = models.CharField("tên TTHC", max_length=500)
+    processing_days = models.DecimalField(
+        "thời hạn (ngày làm việc)", max_digits=6, decimal_places=2, default=0, help_text="0 = giải quyết trong ngày"
+    )
+    steps = models.JSONField("các bước", default=list)
+
+    class Meta:
+        ordering = ["agency__code", "code"]
+        constraints = [models.UniqueConstraint(fields=["agency", "code"], name="procedure_code_per_agency")]
+        verbose_name = "thủ tục hành chính"
+        verbose_name_plural = "thủ tục hành chính"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def same_day(self) -> bool:
+        return self.processing_days <= 0
+
+    def step_names(self) -> list[str]:
+        return list(self.steps) or list(DEFAULT_STEPS)
+
+
+class CalendarDay(models.Model):
+    """An administrator's correction to the calendar: a decision the holidays package does not know yet."""
+
+    OFF, WORKING = "off", "working"
+    day = models.DateField("ngày", unique=True)
+    kind = models.CharField(
+        "loại", max_length=8, choices=[(OFF, "Ngày nghỉ"), (WORKING, "Ngày làm việc bù")], default=OFF
+    )
+    note = models.CharField("ghi chú", max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = "ngày nghỉ / làm bù"
+        verbose_name_plural = "ngày nghỉ / làm bù"
+
+    def __str__(self) -> str:
+        return f"{self.day:%d/%m/%Y} {self.get_kind_display()}"
+
+
+class Dossier(models.Model):
+    """A hồ sơ. ``code`` is the mã số biên nhận printed on the receipt, kept exactly as issued."""
+
+    code = models.CharField("mã số biên nhận", max_length=64, unique=True)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="dossiers")
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="dossiers")
+    applicant = models.CharField("chủ hồ sơ", max_length=255, blank=True)
+    phone = models.CharField("số điện thoại", max_length=16, blank=True, help_text="Dạng 0912345678")
+    phone_raw = models.CharField("số điện thoại như nhận được", max_length=64, blank=True)
+    received_at = models.DateTimeField("ngày tiếp nhận")
+    appointment_at = models.DateTimeField("ngày hẹn trả", db_index=True)
+    current_step = models.CharField("bước hiện tại", max_length=255)
+    state = models.CharField(
+        "trạng thái", max_length=24, choices=[(s.value, s.label) for s in DossierState], db_index=True
+    )
+    finished_at = models.DateTimeField("ngày kết thúc xử lý", null=True, blank=True)
+    returned_at = models.DateTimeField("ngày trả kết quả", null=True, blank=True)
+    # Intervals spent waiting for the citizen's supplement: [[start_iso, end_iso_or_null], ...]
+    waits = models.JSONField(default=list, blank=True)
+    access_code = models.CharField("mã tra cứu", max_length=12)
+    source = models.CharField(max_length=16, default="api")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["agency", "state"]), models.Index(fields=["state", "appointment_at"])]
+        verbose_name = "hồ sơ"
+        verbose_name_plural = "hồ sơ"
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def state_enum(self) -> DossierState:
+        return DossierState(self.state)
+
+    def wait_intervals(self) -> list[tuple[datetime, datetime | None]]:
+        return [
+            (datetime.fromisoformat(a), datetime.fromisoformat(b) if b else None) for a, b in (self.waits or [])
+        ]
+
+
+class DossierEvent(models.Model):
+    """Append-only: every change of a dossier, when it happened, when we learned it and who said so."""
+
+    CREATED = "created"
+    STEP_CHANGED = "step_changed"
+    SUPPLEMENT_REQUESTED = "supplement_requested"
+    SUPPLEMENT_RECEIVED = "supplement_received"
+    RESCHEDULED = "rescheduled"
+    RESULT_READY = "result_ready"
+    RETURNED = "returned"
+    WITHDRAWN = "withdrawn"
+    STOPPED = "stopped"
+    REJECTED = "rejected"
+    PAYMENT_REQUESTED = "payment_requested"
+    PROCESSING = "processing"
+    TYPES = [
+        (CREATED, "Tiếp nhận hồ sơ"),
+        (STEP_CHANGED, "Chuyển bước"),
+        (SUPPLEMENT_REQUESTED, "Yêu cầu bổ sung"),
+        (SUPPLEMENT_RECEIVED, "Nhận hồ sơ bổ sung"),
+        (RESCHEDULED, "Hẹn lại ngày trả"),
+        (RESULT_READY, "Có kết quả (Trả kết quả)"),
+        (RETURNED, "Đã trả kết quả"),
+        (WITHDRAWN, "Công dân rút hồ sơ"),
+        (STOPPED, "Dừng xử lý"),
+        (REJECTED, "Không tiếp nhận"),
+        (PAYMENT_REQUESTED, "Yêu cầu nghĩa vụ tài chính"),
+        (PROCESSING, "Đang xử lý"),
+    ]
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=24, choices=TYPES)
+    occurred_at = models.DateTimeField("thời điểm xảy ra")
+    recorded_at = models.DateTimeField("thời điểm ghi nhận", default=timezone.now)
+    actor = models.CharField("người/khóa thực hiện", max_length=120)
+    state_before = models.CharField(max_length=24, blank=True)
+    state_after = models.CharField(max_length=24)
+    step = models.CharField(max_length=255, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} {self.type} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("DossierEvent is append-only")
+        return super().save(*args, **kwargs)
+
+
+class ReceiptSerial(models.Model):
+    """Last serial issued per (agency, year); incremented with a conditional UPDATE (row lock on PostgreSQL)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE)
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "year"], name="one_serial_per_agency_year")]
+
+
+class ApiKey(models.Model):
+    """A key for other software. Only a SHA-256 of it is stored; the key itself is shown once."""
+
+    name = models.CharField(max_length=120)
+    prefix = models.CharField(max_length=12, unique=True)
+    hashed = models.CharField(max_length=64)
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, help_text="Trống: toàn tỉnh"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "khóa API"
+        verbose_name_plural = "khóa API"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.agency.code if self.agency else 'toàn tỉnh'})"
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, name: str, agency: Agency | None) -> tuple[ApiKey, str]:
+        prefix = secrets.token_hex(4)
+        key = f"mc_{prefix}_{secrets.token_urlsafe(24)}"
+        return cls.objects.create(name=name, prefix=prefix, hashed=cls.hash(key), agency=agency), key
+
+    @classmethod
+    def authenticate(cls, key: str) -> ApiKey | None:
+        parts = key.split("_")
+        if len(parts) < 3 or parts[0] != "mc":
+            return None
+        found = cls.objects.select_related("agency").filter(prefix=parts[1], revoked_at__isnull=True).first()
+        if found is None or not secrets.compare_digest(found.hashed, cls.hash(key)):
+            return None
+        return found
+
+    @property
+    def actor(self) -> str:
+        return f"key:{self.prefix}"

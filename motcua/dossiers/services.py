@@ -1,0 +1,270 @@
+"""The one code path for changing a dossier: API, DVCQG sync and the staff desk all come through here.
+
+Each change appends a ``DossierEvent`` and, in the same transaction, lets the outbox record the SMS it
+causes (or why none is sent).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from motcua.domain.calendar import WorkCalendar
+from motcua.domain.phones import InvalidPhone, normalise_phone
+from motcua.domain.receipt_codes import format_receipt_code, generate_access_code
+from motcua.domain.states import RESULT_STEP, DossierState
+from motcua.dossiers.models import Agency, CalendarDay, Dossier, DossierEvent, Procedure, ReceiptSerial
+
+log = logging.getLogger(__name__)
+
+SUPPLEMENT_STEP = "Chờ bổ sung"
+
+
+class DossierError(ValueError):
+    """A change refused for a reason the caller can fix; ``field`` names what was wrong."""
+
+    def __init__(self, field: str, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.status = status
+
+
+def work_calendar() -> WorkCalendar:
+    days = list(CalendarDay.objects.values_list("day", "kind"))
+    return WorkCalendar(
+        extra_days_off=[d for d, k in days if k == CalendarDay.OFF],
+        extra_working_days=[d for d, k in days if k == CalendarDay.WORKING],
+    )
+
+
+def issue_code(agency: Agency, at: datetime) -> str:
+    """Next receipt code for the agency and year. The conditional UPDATE takes a row lock on PostgreSQL,
+    so concurrent creations get distinct serials; on SQLite the write transaction serialises them."""
+    year = timezone.localtime(at).year
+    fmt = settings.MOTCUA["RECEIPT_CODE_FORMAT"]
+    for _ in range(1000):
+        with transaction.atomic():
+            updated = ReceiptSerial.objects.filter(agency=agency, year=year).update(last=F("last") + 1)
+            if not updated:
+                try:
+                    with transaction.atomic():
+                        ReceiptSerial.objects.create(agency=agency, year=year, last=1)
+                except IntegrityError:
+                    continue  # another process created it first: take the UPDATE path again
+            serial = ReceiptSerial.objects.get(agency=agency, year=year).last
+        code = format_receipt_code(fmt, agency.code, year, serial)
+        if not Dossier.objects.filter(code=code).exists():  # a code given by other software may collide
+            return code
+    raise DossierError("code", "Không cấp được mã số biên nhận mới")
+
+
+@dataclass
+class NewDossier:
+    agency: Agency
+    procedure: Procedure
+    received_at: datetime
+    code: str | None = None
+    applicant: str = ""
+    phone: str = ""
+    appointment_at: datetime | None = None
+    state: DossierState = DossierState.RECEIVED
+    step: str | None = None
+    finished_at: datetime | None = None
+    source: str = "api"
+
+
+def clean_phone(raw: str, strict: bool) -> tuple[str, str]:
+    """(national form or "", raw as given). Strict callers (desk, API) refuse a bad number; the sync keeps
+    the record and the outbox later records "invalid phone" as the reason no SMS was sent."""
+    raw = (raw or "").strip()
+    if not raw:
+        return "", ""
+    try:
+        return normalise_phone(raw).national, raw
+    except InvalidPhone as e:
+        if strict:
+            raise DossierError("phone", e.reason) from None
+        return "", raw
+
+
+def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Dossier:
+    from motcua.messaging import outbox
+
+    phone, phone_raw = clean_phone(new.phone, strict_phone)
+    if new.procedure.agency_id != new.agency.pk:
+        raise DossierError("procedure", "Thủ tục không thuộc cơ quan này")
+    appointment = new.appointment_at or work_calendar().appointment(
+        new.received_at, Decimal(new.procedure.processing_days)
+    )
+    if appointment < new.received_at:
+        raise DossierError("appointment_at", "Ngày hẹn trả trước ngày tiếp nhận")
+    steps = new.procedure.step_names()
+    step = new.step or (RESULT_STEP if new.state in (DossierState.RESULT_READY, DossierState.RETURNED) else steps[0])
+    with transaction.atomic():
+        code = new.code or issue_code(new.agency, new.received_at)
+        if Dossier.objects.filter(code=code).exists():
+            raise DossierError("code", f"Mã số biên nhận {code} đã tồn tại", status=409)
+        dossier = Dossier.objects.create(
+            code=code,
+            agency=new.agency,
+            procedure=new.procedure,
+            applicant=new.applicant,
+            phone=phone,
+            phone_raw=phone_raw,
+            received_at=new.received_at,
+            appointment_at=appointment,
+            current_step=step,
+            state=new.state,
+            finished_at=new.finished_at or (new.received_at if new.state.is_finished else None),
+            access_code=generate_access_code(),
+            source=new.source,
+        )
+        if new.state == DossierState.SUPPLEMENT_REQUESTED:
+            dossier.waits = [[new.received_at.isoformat(), None]]
+            dossier.save(update_fields=["waits"])
+        event = DossierEvent.objects.create(
+            dossier=dossier,
+            type=DossierEvent.CREATED,
+            occurred_at=new.received_at,
+            actor=actor,
+            state_after=dossier.state,
+            step=step,
+            data={"appointment_at": appointment.isoformat(), "source": new.source},
+        )
+        if new.state not in (DossierState.REGISTERED, DossierState.RECEIVED, DossierState.PROCESSING):
+            outbox.record_transition(dossier, event, None)
+    log.info("dossier created code=%s agency=%s by=%s", dossier.code, new.agency.code, actor)
+    return dossier
+
+
+# What each event type does to the state. None = state unchanged.
+EVENT_STATE = {
+    DossierEvent.STEP_CHANGED: DossierState.PROCESSING,
+    DossierEvent.PROCESSING: DossierState.PROCESSING,
+    DossierEvent.SUPPLEMENT_REQUESTED: DossierState.SUPPLEMENT_REQUESTED,
+    DossierEvent.SUPPLEMENT_RECEIVED: DossierState.PROCESSING,
+    DossierEvent.RESCHEDULED: None,
+    DossierEvent.RESULT_READY: DossierState.RESULT_READY,
+    DossierEvent.RETURNED: DossierState.RETURNED,
+    DossierEvent.WITHDRAWN: DossierState.WITHDRAWN,
+    DossierEvent.STOPPED: DossierState.STOPPED,
+    DossierEvent.REJECTED: DossierState.REJECTED,
+    DossierEvent.PAYMENT_REQUESTED: DossierState.AWAITING_PAYMENT,
+}
+STATE_EVENT = {
+    DossierState.REGISTERED: DossierEvent.PROCESSING,
+    DossierState.RECEIVED: DossierEvent.PROCESSING,
+    DossierState.PROCESSING: DossierEvent.PROCESSING,
+    DossierState.SUPPLEMENT_REQUESTED: DossierEvent.SUPPLEMENT_REQUESTED,
+    DossierState.AWAITING_PAYMENT: DossierEvent.PAYMENT_REQUESTED,
+    DossierState.WITHDRAWN: DossierEvent.WITHDRAWN,
+    DossierState.STOPPED: DossierEvent.STOPPED,
+    DossierState.REJECTED: DossierEvent.REJECTED,
+    DossierState.RESULT_READY: DossierEvent.RESULT_READY,
+    DossierState.RETURNED: DossierEvent.RETURNED,
+}
+
+
+def apply_event(
+    dossier: Dossier,
+    type: str,
+    actor: str,
+    at: datetime | None = None,
+    step: str | None = None,
+    appointment_at: datetime | None = None,
+    reason: str = "",
+    strict: bool = True,
+) -> DossierEvent:
+    """Apply one event. ``strict`` (API and desk) refuses changes to a closed dossier; the DVCQG sync is
+    not strict because the one-stop software is the source of truth and may correct its own records."""
+    from motcua.messaging import outbox
+
+    if type not in EVENT_STATE:
+        raise DossierError("type", f"Loại sự kiện không hợp lệ: {type}")
+    at = at or timezone.now()
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().select_related("agency", "procedure").get(pk=dossier.pk)
+        before = dossier.state_enum
+        if strict and before.is_closed and type != DossierEvent.RETURNED:
+            raise DossierError("type", f"Hồ sơ đã kết thúc ({before.label}), không thể cập nhật", status=409)
+        if strict and type == DossierEvent.RETURNED and before == DossierState.RETURNED:
+            raise DossierError("type", "Hồ sơ đã trả kết quả", status=409)
+        if type == DossierEvent.STEP_CHANGED and not (step or "").strip():
+            raise DossierError("step", "Thiếu tên bước")
+        if type in (DossierEvent.RESCHEDULED,) and appointment_at is None:
+            raise DossierError("appointment_at", "Thiếu ngày hẹn trả mới")
+        if appointment_at is not None and appointment_at < dossier.received_at:
+            raise DossierError("appointment_at", "Ngày hẹn trả trước ngày tiếp nhận")
+        after = EVENT_STATE[type] or before
+        data: dict = {}
+        if type == DossierEvent.STEP_CHANGED and step.strip() == RESULT_STEP:
+            after = DossierState.RESULT_READY
+        _move(dossier, before, after, at, step, data)
+        if appointment_at is not None:
+            data["appointment_before"] = dossier.appointment_at.isoformat()
+            dossier.appointment_at = appointment_at
+        if reason:
+            data["reason"] = reason
+        dossier.save()
+        event = DossierEvent.objects.create(
+            dossier=dossier,
+            type=type,
+            occurred_at=at,
+            actor=actor,
+            state_before=before,
+            state_after=after,
+            step=dossier.current_step,
+            data=data,
+        )
+        outbox.record_transition(dossier, event, before)
+    log.info("dossier event code=%s type=%s by=%s", dossier.code, type, actor)
+    return event
+
+
+def _move(dossier: Dossier, before: DossierState, after: DossierState, at: datetime, step: str | None, data: dict):
+    """Update state, step, wait intervals and finish times for a move from ``before`` to ``after``."""
+    waits = [list(w) for w in dossier.waits or []]
+    if before == DossierState.SUPPLEMENT_REQUESTED and after != before and waits and waits[-1][1] is None:
+        waits[-1][1] = at.isoformat()
+    if after == DossierState.SUPPLEMENT_REQUESTED and before != after:
+        waits.append([at.isoformat(), None])
+        data["step_before"] = dossier.current_step
+        dossier.current_step = SUPPLEMENT_STEP
+    elif after in (DossierState.RESULT_READY, DossierState.RETURNED):
+        dossier.current_step = RESULT_STEP
+    elif step:
+        dossier.current_step = step.strip()[:255]
+    elif before == DossierState.SUPPLEMENT_REQUESTED and after != before:
+        previous = dossier.events.filter(type=DossierEvent.SUPPLEMENT_REQUESTED).order_by("-id").first()
+        dossier.current_step = (previous.data.get("step_before") if previous else None) or (
+            dossier.procedure.step_names()[0]
+        )
+    dossier.waits = waits
+    dossier.state = after
+    if after.is_finished and not before.is_finished:
+        dossier.finished_at = at
+    elif not after.is_finished:
+        dossier.finished_at = None
+    if after == DossierState.RETURNED:
+        dossier.returned_at = at
+        dossier.finished_at = dossier.finished_at or at
+
+
+def on_time(dossier: Dossier, now: datetime | None = None):
+    from motcua.domain.ontime import on_time_status
+
+    return on_time_status(
+        dossier.appointment_at,
+        dossier.finished_at,
+        now or timezone.now(),
+        dossier.wait_intervals(),
+        work_calendar(),
+    )

@@ -1,0 +1,101 @@
+"""The daily apology batch (SPEC §1): at 17:30 local time, one apology per dossier due the next day.
+
+A ``BatchRun`` row per day (unique on the day) makes it run once however many workers race for it. A
+service that was down at 17:30 catches up when it starts, until the cut-off (default 20:00); after that
+the day is recorded as missed rather than texting citizens at night.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from motcua.domain import rules
+from motcua.messaging import outbox
+from motcua.messaging.models import BatchRun, Message
+
+log = logging.getLogger(__name__)
+CHUNK = 1000
+
+
+@dataclass
+class BatchReport:
+    day: date
+    status: str  # done / missed / already / dry-run / not-yet
+    queued: list[tuple[str, str]] = field(default_factory=list)  # (code, text) — small runs only
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (code, reason)
+    queued_count: int = 0
+    skipped_count: int = 0
+    keep_details: bool = True
+
+
+def batch_times() -> tuple:
+    return rules.parse_hhmm(settings.MOTCUA["BATCH_TIME"]), rules.parse_hhmm(settings.MOTCUA["BATCH_CUTOFF"])
+
+
+def maybe_run_daily_batch(now: datetime, worker: str = "") -> BatchReport | None:
+    """Called by every worker on every housekeeping pass; cheap when today's run is already recorded."""
+    local_now = timezone.localtime(now)
+    start, _ = batch_times()
+    if local_now.time() < start or BatchRun.objects.filter(day=local_now.date()).exists():
+        return None
+    return run_apology_batch(local_now, worker=worker, keep_details=False)
+
+
+def run_apology_batch(at: datetime, dry_run: bool = False, worker: str = "", keep_details: bool = True) -> BatchReport:
+    at = timezone.localtime(at if timezone.is_aware(at) else timezone.make_aware(at))
+    day = at.date()
+    start, cutoff = batch_times()
+    report = BatchReport(day=day, status="dry-run" if dry_run else "done", keep_details=keep_details)
+    if not dry_run:
+        try:
+            with transaction.atomic():
+                run = BatchRun.objects.create(day=day, worker=worker, started_at=timezone.now())
+        except IntegrityError:
+            report.status = "already"
+            return report
+        if at.time() >= cutoff:
+            BatchRun.objects.filter(pk=run.pk).update(status="missed", finished_at=timezone.now())
+            report.status = "missed"
+            log.warning("apology batch for %s missed: service started after the cut-off %s", day, cutoff)
+            return report
+    chunk: list[Message] = []
+    for dossier in outbox.apology_candidates(day):
+        decision = rules.apology_decision(outbox.facts(dossier), day)
+        if decision is None:
+            continue
+        message = outbox.message_for_decision(dossier, decision, outbox.apology_cause(dossier), None, quiet=False)
+        chunk.append(message)
+        if len(chunk) >= CHUNK:
+            _flush(chunk, report, dry_run)
+            chunk = []
+    _flush(chunk, report, dry_run)
+    if not dry_run:
+        BatchRun.objects.filter(day=day).update(
+            status="done", finished_at=timezone.now(), queued=report.queued_count, skipped=report.skipped_count
+        )
+        log.info("apology batch %s: %d queued, %d skipped", day, report.queued_count, report.skipped_count)
+    return report
+
+
+def _flush(chunk: list[Message], report: BatchReport, dry_run: bool) -> None:
+    if not chunk:
+        return
+    existing = set(Message.objects.filter(cause__in=[m.cause for m in chunk]).values_list("cause", flat=True))
+    fresh = [m for m in chunk if m.cause not in existing]
+    if not dry_run:
+        Message.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=CHUNK)
+    for m in fresh:
+        if m.status == "skipped":
+            report.skipped_count += 1
+            if report.keep_details:
+                report.skipped.append((m.dossier.code, m.skip_reason))
+        else:
+            report.queued_count += 1
+            if report.keep_details:
+                report.queued.append((m.dossier.code, m.text))

@@ -1,0 +1,20 @@
+import signal
+import threading
+
+from django.core.management.base import BaseCommand
+
+from motcua.messaging.worker import Worker
+
+
+class Command(BaseCommand):
+    help = "Send queued SMS, apply delivery reports, answer MO and run the daily apology batch (runs until stopped)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--name", help="worker name in logs and claims (default host:pid)")
+        parser.add_argument("--batch-size", type=int, default=500)
+
+    def handle(self, *args, **options):
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        Worker(name=options["name"], batch_size=options["batch_size"]).run_forever(stop)

@@ -1,0 +1,156 @@
+"""Outgoing messages (MT), their SMSC ids, incoming messages (MO), templates and the daily batch record."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from motcua.dossiers.models import Agency, Dossier, DossierEvent
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", "Chờ gửi"
+    SENDING = "sending", "Đang gửi"
+    SENT = "sent", "Đã gửi tới nhà mạng"
+    DELIVERED = "delivered", "Đã đến máy"
+    UNDELIVERED = "undelivered", "Không đến máy"
+    EXPIRED = "expired", "Không rõ (hết hạn báo cáo)"
+    FAILED = "failed", "Lỗi gửi"
+    SKIPPED = "skipped", "Không gửi"
+
+
+# A status only ever moves to a later rank: late or duplicate reports change nothing.
+STATUS_RANK = {
+    Status.SKIPPED: 9,
+    Status.QUEUED: 0,
+    Status.SENDING: 1,
+    Status.SENT: 2,
+    Status.FAILED: 3,
+    Status.EXPIRED: 3,
+    Status.UNDELIVERED: 4,
+    Status.DELIVERED: 4,
+}
+FINAL_STATUSES = (Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED, Status.FAILED, Status.SKIPPED)
+
+
+class Kind(models.TextChoices):
+    RESULT = "result", "Có kết quả"
+    SUPPLEMENT = "supplement", "Cần bổ sung"
+    APOLOGY = "apology", "Xin lỗi trễ hẹn"
+    LOOKUP_REPLY = "lookup_reply", "Trả lời tra cứu"
+
+
+class Message(models.Model):
+    """One SMS to one phone. ``cause`` is unique, which is what makes "at most once per cause" hold."""
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    cause = models.CharField(max_length=120, unique=True)
+    dossier = models.ForeignKey(Dossier, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
+    event = models.ForeignKey(DossierEvent, null=True, blank=True, on_delete=models.SET_NULL)
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT)
+    to = models.CharField(max_length=16, blank=True)  # gateway form, 84xxxxxxxxx
+    text = models.TextField(blank=True)
+    encoding = models.CharField(max_length=4, blank=True)
+    parts = models.PositiveSmallIntegerField(default=0)
+    cost = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    skip_reason = models.CharField(max_length=255, blank=True)
+    error = models.CharField(max_length=255, blank=True)
+    not_before = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claim = models.CharField(max_length=40, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    connection = models.CharField(max_length=64, blank=True)
+    preferred_connection = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    final_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["status", "not_before"], name="msg_queue"),
+            models.Index(fields=["status", "sent_at"], name="msg_sent"),
+            models.Index(fields=["status", "claimed_at"], name="msg_sending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.status}"
+
+
+class MessagePart(models.Model):
+    """One SMSC id: each part of a concatenated SMS has its own id and its own receipt."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="remote_parts")
+    connection = models.CharField(max_length=64)
+    remote_id = models.CharField(max_length=80)  # normalised, see transports.smpp.normalise_remote_id
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SENT)
+    reported_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "remote_id"], name="one_message_per_remote_id")
+        ]
+
+
+class Template(models.Model):
+    """An agency's own text for a message kind. Validated on save, so a bad one never reaches a citizen."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="templates")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    text = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "kind"], name="one_template_per_kind")]
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from motcua.domain.smstext import TemplateError, validate_template
+
+        try:
+            validate_template(self.kind, self.text)
+        except TemplateError as e:
+            raise ValidationError({"text": list(e.args[0]) if e.args and isinstance(e.args[0], list) else [str(e)]}) from e
+
+    def save(self, *args, **kwargs):
+        self.clean()
+        return super().save(*args, **kwargs)
+
+
+class BatchRun(models.Model):
+    """One row per day: the apology batch runs once however many workers race for it."""
+
+    day = models.DateField(unique=True)
+    status = models.CharField(max_length=12, default="running")  # running / done / missed
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    queued = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    worker = models.CharField(max_length=64, blank=True)
+
+
+class IncomingMessage(models.Model):
+    """An MO message. Charged by the telco (``price``), so kept for monthly reconciliation."""
+
+    connection = models.CharField(max_length=64)
+    remote_id = models.CharField(max_length=80, blank=True)
+    sender = models.CharField(max_length=16)
+    recipient = models.CharField(max_length=16)
+    text = models.TextField()
+    received_at = models.DateTimeField(default=timezone.now)
+    price = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=16, blank=True)  # answered / unknown_code / bad_syntax / ...
+    reply = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "remote_id"],
+                condition=~models.Q(remote_id=""),
+                name="mo_once_per_telco_id",
+            )
+        ]
+        indexes = [models.Index(fields=["received_at"])]

@@ -1,0 +1,184 @@
+"""Transactional outbox: the message row is written in the same transaction as the event causing it.
+
+Callers run inside ``transaction.atomic()``; nothing here commits. ``Message.cause`` is unique, so a
+cause that was already recorded (a re-sent sync, two workers, a retried request) adds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from motcua.domain import rules
+from motcua.domain.phones import InvalidPhone, normalise_phone
+from motcua.domain.smstext import (
+    DEFAULT_TEMPLATES,
+    PH_AGENCY,
+    PH_APPOINTMENT_DATE,
+    PH_RECEIPT_CODE,
+    estimate_cost,
+    format_appointment_date,
+    prepare_text,
+    render_template,
+)
+from motcua.domain.states import DossierState
+from motcua.dossiers.models import Agency, Dossier, DossierEvent
+from motcua.messaging.models import Kind, Message, Status, Template
+
+log = logging.getLogger(__name__)
+
+
+def local(dt: datetime) -> datetime:
+    return timezone.localtime(dt)
+
+
+def phone_problem(dossier: Dossier) -> str | None:
+    if not dossier.phone and not dossier.phone_raw:
+        return rules.NO_PHONE
+    try:
+        normalise_phone(dossier.phone or dossier.phone_raw)
+    except InvalidPhone as e:
+        return f"{rules.BAD_PHONE}: {e.reason}"
+    return None
+
+
+def facts(dossier: Dossier, state: DossierState | None = None) -> rules.DossierFacts:
+    return rules.DossierFacts(
+        state=state or dossier.state_enum,
+        same_day=dossier.procedure.same_day,
+        phone_problem=phone_problem(dossier),
+        appointment_date=local(dossier.appointment_at).date(),
+    )
+
+
+def template_text(agency: Agency, kind: str) -> str:
+    custom = Template.objects.filter(agency=agency, kind=kind).values_list("text", flat=True).first()
+    return custom or DEFAULT_TEMPLATES[kind]
+
+
+def encoding_policy(agency: Agency | None) -> str:
+    return (agency.encoding_policy if agency else "") or settings.MOTCUA["ENCODING_POLICY"]
+
+
+def render_for(dossier: Dossier, kind: str, template: str | None = None) -> str:
+    agency = dossier.agency
+    return render_template(
+        template or template_text(agency, kind),
+        {
+            PH_RECEIPT_CODE: dossier.code,
+            PH_AGENCY: agency.current().sms_name,  # a retired agency's citizens go to its successor
+            PH_APPOINTMENT_DATE: format_appointment_date(local(dossier.appointment_at)),
+        },
+    )
+
+
+def build_message(
+    *,
+    kind: str,
+    cause: str,
+    agency: Agency | None,
+    to: str,
+    text: str,
+    dossier: Dossier | None = None,
+    event: DossierEvent | None = None,
+    not_before: datetime | None = None,
+    preferred_connection: str = "",
+) -> Message:
+    """An unsaved queued message with its encoding, part count and estimated cost filled in."""
+    body, parts = prepare_text(text, encoding_policy(agency))  # type: ignore[arg-type]
+    now = timezone.now()
+    return Message(
+        kind=kind,
+        cause=cause,
+        dossier=dossier,
+        event=event,
+        agency=agency,
+        to=to,
+        text=body,
+        encoding=parts.encoding,
+        parts=parts.parts,
+        cost=estimate_cost(parts.parts, settings.MOTCUA["PRICE_PER_PART"]),
+        not_before=not_before or now,
+        created_at=now,
+        preferred_connection=preferred_connection,
+    )
+
+
+def skipped(kind: str, cause: str, dossier: Dossier, reason: str, event: DossierEvent | None = None) -> Message:
+    return Message(
+        kind=kind, cause=cause, dossier=dossier, event=event, agency=dossier.agency,
+        status=Status.SKIPPED, skip_reason=reason, final_at=timezone.now(),
+    )
+
+
+def quiet_not_before(now: datetime | None = None) -> datetime | None:
+    return rules.quiet_hours_end(local(now or timezone.now()), settings.MOTCUA["QUIET_HOURS"])
+
+
+def message_for_decision(
+    dossier: Dossier, decision: rules.Decision, cause: str, event: DossierEvent | None, quiet: bool
+) -> Message:
+    if not decision.send:
+        return skipped(decision.kind, cause, dossier, decision.reason, event)
+    phone = normalise_phone(dossier.phone or dossier.phone_raw)
+    return build_message(
+        kind=decision.kind,
+        cause=cause,
+        agency=dossier.agency,
+        to=phone.gateway,
+        text=render_for(dossier, decision.kind),
+        dossier=dossier,
+        event=event,
+        not_before=quiet_not_before() if quiet else None,
+    )
+
+
+def save_once(message: Message) -> Message | None:
+    """Insert unless the cause is already recorded. Runs in a savepoint so the caller's transaction survives."""
+    try:
+        with transaction.atomic():
+            message.save()
+        return message
+    except IntegrityError:
+        return None
+
+
+def record_transition(dossier: Dossier, event: DossierEvent, before: DossierState | None) -> Message | None:
+    """Called by every state change (API, DVCQG sync, desk) inside its transaction."""
+    decision = rules.on_transition(before, dossier.state_enum, facts(dossier))
+    if decision is None:
+        return None
+    if decision.kind == "result":
+        cause = f"result:{dossier.pk}"
+    else:
+        cause = f"supplement:{event.pk}"
+    return save_once(message_for_decision(dossier, decision, cause, event, quiet=True))
+
+
+def apology_cause(dossier: Dossier) -> str:
+    return f"apology:{dossier.pk}:{local(dossier.appointment_at).date().isoformat()}"
+
+
+def apology_candidates(batch_day: date) -> Iterable[Dossier]:
+    """Dossiers due on the next calendar day, streamed (the batch must not hold a table in memory)."""
+    from datetime import time, timedelta
+
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(batch_day + timedelta(days=1), time.min, tzinfo=tz)
+    end = start + timedelta(days=1)
+    return (
+        Dossier.objects.filter(appointment_at__gte=start, appointment_at__lt=end)
+        .exclude(state__in=[DossierState.RESULT_READY, DossierState.RETURNED])
+        .select_related("agency", "procedure", "agency__successor")
+        .order_by("pk")
+        .iterator(chunk_size=2000)
+    )
+
+
+def kinds() -> list[str]:
+    return [k.value for k in Kind]

@@ -1,0 +1,88 @@
+"""The one small interface every SMS connection implements.
+
+A transport knows a protocol (simulator, SMPP, Kannel) and nothing about the database. The worker
+hands it a batch of outgoing messages and gets one result per message back; delivery reports and
+incoming (MO) messages flow the other way through a ``ReportSink`` the worker gives it at start.
+Keeping correlation (our message id <-> the SMSC's id) in the database, not in the transport,
+is what lets a crashed worker resume without losing or doubling anything.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+Encoding = Literal["gsm", "ucs2"]
+ReportStatus = Literal["delivered", "undelivered", "expired", "accepted"]
+
+
+@dataclass(frozen=True)
+class OutgoingSMS:
+    message_id: int  # our Message.pk, for logs and correlation
+    to: str  # international digits without '+', e.g. "84912345678"
+    text: str  # exactly what the citizen should read (already folded when encoding == "gsm")
+    encoding: Encoding
+    source: str | None = None  # sender: short code or brandname; None = the connection's default
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message_id: int
+    ok: bool
+    remote_ids: tuple[str, ...] = ()  # one per SMS part accepted by the SMSC
+    temporary: bool = False  # when not ok: True = try again later (throttled, queue full, link down)
+    error: str = ""  # e.g. "ESME_RINVDSTADR (0x0B)"
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    remote_id: str  # id as given by the SMSC (normalised by the receiver, not here)
+    status: ReportStatus
+    connection: str
+    at: datetime | None = None
+    error: str = ""
+    raw: str = ""
+
+
+@dataclass(frozen=True)
+class IncomingSMS:
+    sender: str  # as received (normalised later)
+    recipient: str  # short code, e.g. "8083"
+    text: str
+    connection: str
+    remote_id: str = ""  # telco/gateway id, used to ignore redeliveries
+    received_at: datetime | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class ReportSink(Protocol):
+    def delivery_report(self, report: DeliveryReport) -> None: ...
+
+    def incoming(self, sms: IncomingSMS) -> None: ...
+
+
+class Transport(abc.ABC):
+    """A configured SMS connection. ``name`` is unique among the configured connections."""
+
+    name: str
+    scheme: str = ""
+
+    def start(self, sink: ReportSink) -> None:  # noqa: B027 - optional hook
+        """Open connections / background threads. Reports go to ``sink`` from any thread."""
+
+    def stop(self) -> None:  # noqa: B027 - optional hook
+        """Close connections; must return in bounded time."""
+
+    @abc.abstractmethod
+    def send(self, batch: Sequence[OutgoingSMS]) -> list[SendResult]:
+        """Submit a batch; block until each message has a result. Never raise for one bad message."""
+
+    def is_up(self) -> bool:
+        return True
+
+    def state(self) -> dict:
+        """Live state for the status page: bound, last error, counters."""
+        return {"name": self.name, "scheme": self.scheme, "up": self.is_up()}

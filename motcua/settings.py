@@ -1,0 +1,137 @@
+"""Django settings. Everything a deployment changes comes from the environment (see README)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = env_bool("MOTCUA_DEBUG", False)
+# Secrets only from the environment. The fallback is for a laptop demo and is refused below in production.
+SECRET_KEY = env("MOTCUA_SECRET_KEY") or "insecure-demo-key-set-MOTCUA_SECRET_KEY-in-production"
+ALLOWED_HOSTS = [h for h in env("MOTCUA_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in env("MOTCUA_CSRF_TRUSTED_ORIGINS").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "motcua.dossiers",
+    "motcua.messaging",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "motcua.urls"
+WSGI_APPLICATION = "motcua.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# DATABASE_URL selects the database; unset means an SQLite file in the working directory.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL") or f"sqlite:///{Path.cwd() / 'motcua.sqlite3'}",
+        conn_max_age=60,
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + a busy timeout let the web process and one worker share the file without "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["TEST"] = {"NAME": env("MOTCUA_TEST_SQLITE", "")} if env("MOTCUA_TEST_SQLITE") else {}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "vi"
+LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
+TIME_ZONE = "Asia/Ho_Chi_Minh"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = env("MOTCUA_STATIC_ROOT") or str(Path.cwd() / "staticfiles")
+
+LOGIN_URL = "/admin/login/"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("MOTCUA_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- motcua settings (README lists them all) -------------------------------------------------
+MOTCUA = {
+    # One or more SMS connections, separated by whitespace or commas. sim:// is the built-in phone simulator.
+    "SMS_URL": env("MOTCUA_SMS_URL", "sim://"),
+    # Lookup by SMS (SPEC §2): keyword, short code and the price of one MO message in VND.
+    "KEYWORD": env("MOTCUA_KEYWORD", "MCKH"),
+    "SHORT_CODE": env("MOTCUA_SHORT_CODE", "8083"),
+    "MO_PRICE": int(env("MOTCUA_MO_PRICE", "1000")),
+    # Estimated price we pay per MT SMS part (VND), for cost reports.
+    "PRICE_PER_PART": int(env("MOTCUA_PRICE_PER_PART", "800")),
+    # Default text policy for agencies that do not choose: "accented" (UCS-2) or "unaccented" (GSM).
+    "ENCODING_POLICY": env("MOTCUA_ENCODING_POLICY", "accented"),
+    # Quiet hours: messages created inside wait until the end. Empty disables.
+    "QUIET_HOURS": env("MOTCUA_QUIET_HOURS", "21:00-07:00"),
+    # The daily apology batch (local time) and the latest time it may still catch up.
+    "BATCH_TIME": env("MOTCUA_BATCH_TIME", "17:30"),
+    "BATCH_CUTOFF": env("MOTCUA_BATCH_CUTOFF", "20:00"),
+    # Receipt codes we issue. Fields: {agency} {yy} {yyyy} {serial:05d}.
+    "RECEIPT_CODE_FORMAT": env("MOTCUA_RECEIPT_CODE_FORMAT", "{agency}{yy}{serial:05d}"),
+    # Temporary send failures are retried with exponential backoff up to this many attempts.
+    "MAX_ATTEMPTS": int(env("MOTCUA_MAX_ATTEMPTS", "8")),
+    # A message accepted by the SMSC without a final receipt after this many seconds becomes "expired".
+    "RECEIPT_TIMEOUT": int(env("MOTCUA_RECEIPT_TIMEOUT", str(48 * 3600))),
+    # A message left in "sending" this long (a worker died) is put back in the queue.
+    "STUCK_AFTER": int(env("MOTCUA_STUCK_AFTER", "120")),
+    # Public base URL, used in Kannel dlr-url and the QR code on receipts.
+    "PUBLIC_URL": env("MOTCUA_PUBLIC_URL", "http://127.0.0.1:8000"),
+}

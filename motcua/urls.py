@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import path
+
+from motcua.dossiers.api import api
+from motcua.messaging import views as messaging_views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("simulator", messaging_views.simulator, name="simulator"),
+]
