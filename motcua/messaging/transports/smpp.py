@@ -179,7 +179,18 @@ GSM_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
-GSM_EXTENSION = {"\f": 0x0A, "^": 0x14, "{": 0x28, "}": 0x29, "\\": 0x2F, "[": 0x3C, "~": 0x3D, "]": 0x3E, "|": 0x40, "€": 0x65}
+GSM_EXTENSION = {
+    "\f": 0x0A,
+    "^": 0x14,
+    "{": 0x28,
+    "}": 0x29,
+    "\\": 0x2F,
+    "[": 0x3C,
+    "~": 0x3D,
+    "]": 0x3E,
+    "|": 0x40,
+    "€": 0x65,
+}
 _GSM_ENCODE = {ch: i for i, ch in enumerate(GSM_BASIC) if ch != "\x1b"}
 _GSM_EXT_DECODE = {v: k for k, v in GSM_EXTENSION.items()}
 
@@ -330,7 +341,16 @@ _RECEIPT_STATUS: dict[str, ReportStatus] = {
     "ENROUTE": "accepted",
     "ACCEPTD": "accepted",
 }
-_MESSAGE_STATE = {1: "ENROUTE", 2: "DELIVRD", 3: "EXPIRED", 4: "DELETED", 5: "UNDELIV", 6: "ACCEPTD", 7: "UNKNOWN", 8: "REJECTD"}
+_MESSAGE_STATE = {
+    1: "ENROUTE",
+    2: "DELIVRD",
+    3: "EXPIRED",
+    4: "DELETED",
+    5: "UNDELIV",
+    6: "ACCEPTD",
+    7: "UNKNOWN",
+    8: "REJECTD",
+}
 _RECEIPT_FIELD = re.compile(r"(id|stat|err):(\S*)", re.IGNORECASE)
 
 
@@ -625,7 +645,9 @@ class SmppTransport(Transport):
             return [self._down_result(m, "batch timeout") for m in batch]
 
     def _down_result(self, msg: OutgoingSMS, why: str = "") -> SendResult:
-        return SendResult(msg.message_id, ok=False, temporary=True, error=why or f"link down: {self._last_error}")
+        return SendResult(
+            msg.message_id, ok=False, temporary=True, error=why or f"link down: {self._last_error}"
+        )
 
     async def _send_batch(self, batch: Sequence[OutgoingSMS]) -> list[SendResult]:
         results = await asyncio.gather(*(self._send_one(m) for m in batch), return_exceptions=True)
@@ -652,7 +674,9 @@ class SmppTransport(Transport):
             udhs = [bytes((0x05, 0x00, 0x03, self._concat_ref, total, i + 1)) for i in range(total)]
         ids: list[str] = []
         for udh, payload in zip(udhs, payloads, strict=True):
-            body = submit_sm_body(source, ton, npi, msg.to, ESM_UDHI if udh else 0, data_coding, udh + payload)
+            body = submit_sm_body(
+                source, ton, npi, msg.to, ESM_UDHI if udh else 0, data_coding, udh + payload
+            )
             try:
                 status, remote_id = await self._submit(body)
             except LinkDown as exc:
@@ -661,7 +685,9 @@ class SmppTransport(Transport):
                 temporary = status in TEMPORARY_STATUSES
                 if temporary:
                     self._bucket.slow_down(time.monotonic())
-                return SendResult(msg.message_id, False, tuple(ids), temporary=temporary, error=esme_error(status))
+                return SendResult(
+                    msg.message_id, False, tuple(ids), temporary=temporary, error=esme_error(status)
+                )
             ids.append(remote_id)
         return SendResult(msg.message_id, True, tuple(ids))
 
@@ -677,7 +703,9 @@ class SmppTransport(Transport):
             if len(self._recent_submits) > 50_000:
                 self._recent_submits.popleft()
             try:
-                status, resp_body = await asyncio.wait_for(self._request(SUBMIT_SM, body), self.settings.resp_timeout)
+                status, resp_body = await asyncio.wait_for(
+                    self._request(SUBMIT_SM, body), self.settings.resp_timeout
+                )
             except TimeoutError:
                 raise LinkDown(f"no submit_sm_resp in {self.settings.resp_timeout:g}s") from None
             remote_id = read_cstr(resp_body, 0)[0] if status == 0 else ""
