@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from motcua.dossiers.api import api
 from motcua.messaging import views as messaging_views
@@ -8,4 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("simulator", messaging_views.simulator, name="simulator"),
+    path("desk/", include("motcua.desk.urls")),
+    path("", include("motcua.lookup.urls")),
 ]

@@ -8,7 +8,13 @@ from django.utils import timezone
 
 from motcua.domain.mo_parser import parse_mo
 from motcua.domain.receipt_codes import normalise_code
-from motcua.domain.smstext import DEFAULT_TEMPLATES, PH_ON_TIME_STATUS, PH_RECEIPT_CODE, PH_STEP, render_template
+from motcua.domain.smstext import (
+    DEFAULT_TEMPLATES,
+    PH_ON_TIME_STATUS,
+    PH_RECEIPT_CODE,
+    PH_STEP,
+    render_template,
+)
 from motcua.dossiers.models import Dossier
 
 HELP_SYNTAX = "Sai cu phap. Soan: {kw} <Ma so bien nhan> gui {sc}. Vi du: {kw} 0161701234"

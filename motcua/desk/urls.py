@@ -1,0 +1,4 @@
+from django.urls import path  # noqa: F401 - filled in by the lookup pages
+
+app_name = "desk"
+urlpatterns: list = []
