@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "motcua.dossiers",
     "motcua.messaging",
+    "motcua.lookup",
+    "motcua.desk",
 ]
 
 MIDDLEWARE = [
