@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "motcua.messaging",
     "motcua.lookup",
     "motcua.desk",
+    "motcua.ops",
 ]
 
 MIDDLEWARE = [
