@@ -86,7 +86,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["TEST"] = {"NAME": env("MOTCUA_TEST_SQLITE", "")} if env("MOTCUA_TEST_SQLITE") else {}
+else:
+    # A test database per test process, so several test runs (and engineers) can share one PostgreSQL.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env("MOTCUA_TEST_DB_NAME") or f"test_{DATABASES['default']['NAME']}_{os.getpid()}"
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
