@@ -7,8 +7,8 @@ dossiers of its own agency (a province key sees all), and another agency's dossi
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
 
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
@@ -16,6 +16,7 @@ from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
+from pydantic import AfterValidator, BeforeValidator
 
 from motcua.domain.dvcqg import RecordError, parse_progress, parse_record
 from motcua.domain.states import DossierState
@@ -99,9 +100,12 @@ def visible(key: ApiKey) -> QuerySet[Dossier]:
 
 
 def get_dossier(request, code: str) -> Dossier:
-    dossier = visible(request.auth).filter(code=code.strip()).first()
+    code = code.strip()
+    dossier = None
+    if len(code) <= 64 and not has_control_chars(code):  # %00 in the path would make PostgreSQL raise
+        dossier = visible(request.auth).filter(code=code).first()
     if dossier is None:
-        raise services.DossierError("code", f"Không tìm thấy hồ sơ {code}", status=404)
+        raise services.DossierError("code", f"Không tìm thấy hồ sơ {code[:64]!r}", status=404)
     return dossier
 
 
@@ -120,15 +124,55 @@ def resolve_agency(key: ApiKey, code: str | None) -> Agency:
 
 # --- schemas ---------------------------------------------------------------------------------
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _iso_text(value: Any) -> Any:
+    """Accept only ISO 8601 text. Pydantic would read a number, or digits such as DVCQG's
+    ``20261123090000``, as a Unix timestamp and silently store a dossier received in the year 2612."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or value.strip().isdigit():
+        raise ValueError("cần ngày giờ dạng ISO 8601, ví dụ 2026-11-23T09:00:00+07:00")
+    return value
+
+
+def _plausible(value: datetime) -> datetime:
+    """Naive times are local (Asia/Ho_Chi_Minh), as one-stop software prints them; years outside
+    2000–2099 are typing mistakes and would overflow the working-time calendar."""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    if not EARLIEST <= value < LATEST:
+        raise ValueError("ngày giờ ngoài khoảng 2000–2099")
+    return value
+
+
+Instant = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_plausible)]
+
+
+def has_control_chars(value: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in value)
+
+
+def _printable(value: str) -> str:
+    """Control characters are never part of a name, code or step; PostgreSQL refuses NUL outright."""
+    if has_control_chars(value):
+        raise ValueError("chứa ký tự điều khiển")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_printable)]
+
 
 class DossierIn(Schema):
-    code: str | None = Field(None, max_length=64, description="Mã số biên nhận; trống: hệ thống cấp")
-    agency: str | None = Field(None, max_length=3, description="Mã cơ quan (bắt buộc với khóa cấp tỉnh)")
-    procedure: str = Field(..., min_length=1, max_length=64, description="Mã TTHC")
-    applicant: str = Field("", max_length=255)
-    phone: str = Field("", max_length=64)
-    received_at: datetime | None = None
-    appointment_at: datetime | None = Field(None, description="Ngày hẹn trả; trống: tính theo lịch làm việc")
+    code: Text | None = Field(None, max_length=64, description="Mã số biên nhận; trống: hệ thống cấp")
+    agency: Text | None = Field(None, max_length=3, description="Mã cơ quan (bắt buộc với khóa cấp tỉnh)")
+    procedure: Text = Field(..., min_length=1, max_length=64, description="Mã TTHC")
+    applicant: Text = Field("", max_length=255)
+    phone: Text = Field("", max_length=64)
+    received_at: Instant | None = Field(None, description="Ngày tiếp nhận; trống: bây giờ")
+    appointment_at: Instant | None = Field(None, description="Ngày hẹn trả; trống: tính theo lịch làm việc")
 
 
 class EventIn(Schema):
@@ -142,10 +186,10 @@ class EventIn(Schema):
         "withdrawn",
         "stopped",
     ]
-    step: str | None = Field(None, max_length=255)
-    appointment_at: datetime | None = None
-    reason: str = Field("", max_length=500)
-    at: datetime | None = Field(None, description="Thời điểm xảy ra (đồng bộ sau)")
+    step: Text | None = Field(None, max_length=255)
+    appointment_at: Instant | None = None
+    reason: Text = Field("", max_length=500)
+    at: Instant | None = Field(None, description="Thời điểm xảy ra (đồng bộ sau)")
 
 
 class EventOut(Schema):
@@ -274,11 +318,9 @@ def create_dossier(request, payload: DossierIn):
     if procedure is None:
         raise services.DossierError("procedure", f"Cơ quan {agency.code} không có thủ tục {payload.procedure}")
     received = payload.received_at or timezone.now()
-    if timezone.is_naive(received):
-        received = timezone.make_aware(received)
+    if received > timezone.now() + timedelta(minutes=5):
+        raise services.DossierError("received_at", "Ngày tiếp nhận ở tương lai")
     appointment = payload.appointment_at
-    if appointment is not None and timezone.is_naive(appointment):
-        appointment = timezone.make_aware(appointment)
     dossier = services.create_dossier(
         services.NewDossier(
             agency=agency,
@@ -305,7 +347,7 @@ class ListFilters(Schema):
     national_state: int | None = Field(None, ge=1, le=10)
     due: date | None = Field(None, description="Ngày hẹn trả (yyyy-mm-dd)")
     late: bool | None = Field(None, description="true: chỉ hồ sơ trễ hạn")
-    agency: str | None = None
+    agency: Text | None = Field(None, max_length=3)
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0)
 
@@ -341,10 +383,6 @@ def post_event(request, code: str, payload: EventIn):
     """Chuyển bước, yêu cầu bổ sung, nhận bổ sung, hẹn lại, có kết quả, đã trả, rút, dừng."""
     dossier = get_dossier(request, code)
     at, appointment = payload.at, payload.appointment_at
-    if at is not None and timezone.is_naive(at):
-        at = timezone.make_aware(at)
-    if appointment is not None and timezone.is_naive(appointment):
-        appointment = timezone.make_aware(appointment)
     if at is not None and at > timezone.now() + timedelta(minutes=5):
         raise services.DossierError("at", "Thời điểm xảy ra ở tương lai")
     services.apply_event(

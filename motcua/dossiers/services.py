@@ -201,6 +201,8 @@ def apply_event(
             raise DossierError("step", "Thiếu tên bước")
         if type in (DossierEvent.RESCHEDULED,) and appointment_at is None:
             raise DossierError("appointment_at", "Thiếu ngày hẹn trả mới")
+        if at < dossier.received_at:
+            raise DossierError("at", "Thời điểm xảy ra trước ngày tiếp nhận hồ sơ")
         if appointment_at is not None and appointment_at < dossier.received_at:
             raise DossierError("appointment_at", "Ngày hẹn trả trước ngày tiếp nhận")
         after = EVENT_STATE[type] or before
