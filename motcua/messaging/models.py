@@ -113,7 +113,8 @@ class Template(models.Model):
         try:
             validate_template(self.kind, self.text)
         except TemplateError as e:
-            raise ValidationError({"text": list(e.args[0]) if e.args and isinstance(e.args[0], list) else [str(e)]}) from e
+            # One entry per problem, so the admin form lists each thing to fix on its own line.
+            raise ValidationError({"text": e.messages}) from e
 
     def save(self, *args, **kwargs):
         self.clean()

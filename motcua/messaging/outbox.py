@@ -153,10 +153,8 @@ def record_transition(dossier: Dossier, event: DossierEvent, before: DossierStat
     decision = rules.on_transition(before, dossier.state_enum, facts(dossier))
     if decision is None:
         return None
-    if decision.kind == "result":
-        cause = f"result:{dossier.pk}"
-    else:
-        cause = f"supplement:{event.pk}"
+    # One result per dossier; one supplement per request (each request is its own event).
+    cause = f"result:{dossier.pk}" if decision.kind == "result" else f"supplement:{event.pk}"
     return save_once(message_for_decision(dossier, decision, cause, event, quiet=True))
 
 

@@ -155,7 +155,7 @@ class Worker:
             )
         return list(
             Message.objects.filter(claim=token, status=Status.SENDING).only(
-                "id", "to", "text", "encoding", "attempts", "preferred_connection", "agency_id"
+                "id", "to", "text", "encoding", "attempts", "preferred_connection", "agency_id", "claim"
             )
         )
 
@@ -205,20 +205,26 @@ class Worker:
                 permanent[result.error[:255] or "failed"].append(message.pk)
         missing = set(by_id) - {r.message_id for r in results}
         for pk in missing:  # a transport that forgot a message: retry it rather than lose it
-            temporary[(backoff(by_id[pk].attempts), "no result from connection")].append(pk)
+            if by_id[pk].attempts < settings.MOTCUA["MAX_ATTEMPTS"]:
+                temporary[(backoff(by_id[pk].attempts), "no result from connection")].append(pk)
+            else:
+                permanent["no result from connection"].append(pk)
+        # Only rows still held by our claim: if housekeeping judged us dead and another worker took a
+        # message over, its outcome is that worker's to record, not ours.
+        mine = Message.objects.filter(status=Status.SENDING, claim__in={m.claim for m in messages})
         with transaction.atomic():
             if parts:
                 MessagePart.objects.bulk_create(parts, ignore_conflicts=True, batch_size=1000)
             if sent_ids:
-                Message.objects.filter(pk__in=sent_ids, status=Status.SENDING).update(
+                mine.filter(pk__in=sent_ids).update(
                     status=Status.SENT, sent_at=now, connection=connection_name, error=""
                 )
             for (delay, error), ids in temporary.items():
-                Message.objects.filter(pk__in=ids, status=Status.SENDING).update(
+                mine.filter(pk__in=ids).update(
                     status=Status.QUEUED, not_before=now + delay, error=error, claim=""
                 )
             for error, ids in permanent.items():
-                Message.objects.filter(pk__in=ids, status=Status.SENDING).update(
+                mine.filter(pk__in=ids).update(
                     status=Status.FAILED, error=error, final_at=now, connection=connection_name
                 )
         self.stats["sent"] += len(sent_ids)
