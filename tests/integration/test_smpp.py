@@ -274,6 +274,23 @@ def test_tps_cap_paces_submits(make_transport):
     assert elapsed >= 0.45  # 30 submits at 50/s, minus a 5-token burst
 
 
+def test_enquire_link_keeps_the_bind_alive(make_transport, smsc):
+    transport = make_transport(enquire_link=0.2)
+    assert wait_until(lambda: smsc.stats()["enquire_links"] >= 3, timeout=3)
+    assert transport.is_up()
+    assert smsc.stats()["binds"] == 1
+
+
+def test_state_reports_counters_for_the_status_page(make_transport):
+    transport = make_transport(tps=0)
+    transport.send([sms(300, "x"), sms(301, "x", to="0912")])
+    state = transport.state()
+    assert state["name"] == "test-smsc" and state["scheme"] == "smpp" and state["up"]
+    assert state["bound_since"] is not None
+    assert (state["sent"], state["failed"]) == (1, 1)
+    assert state["tps"] > 0
+
+
 def test_stop_returns_promptly_and_unbinds(make_transport, smsc):
     transport = make_transport()
     started = time.monotonic()

@@ -561,7 +561,7 @@ class SmppTransport(Transport):
         self._reassembler = Reassembler()
         self._last_error = ""
         self._counters = {"sent": 0, "failed": 0, "receipts": 0, "mo": 0}
-        self._recent_submits: deque[float] = deque()
+        self._recent_submits: deque[float] = deque(maxlen=50_000)  # for the live tps figure
 
     @classmethod
     def from_url(cls, url: str) -> SmppTransport:
@@ -614,7 +614,7 @@ class SmppTransport(Transport):
 
     def state(self) -> dict:
         now = time.monotonic()
-        recent = sum(1 for t in self._recent_submits if now - t <= 10.0)
+        recent = sum(1 for t in list(self._recent_submits) if now - t <= 10.0)  # list(): atomic copy
         return {
             "name": self.name,
             "scheme": self.scheme,
@@ -702,8 +702,6 @@ class SmppTransport(Transport):
             if not self._bound:
                 raise LinkDown(f"link down: {self._last_error}")
             self._recent_submits.append(time.monotonic())
-            if len(self._recent_submits) > 50_000:
-                self._recent_submits.popleft()
             try:
                 status, resp_body = await self._request(SUBMIT_SM, body, self.settings.resp_timeout)
             except TimeoutError:
