@@ -49,6 +49,8 @@ def _text(record: dict, name: str, required: bool = False, max_len: int = 500) -
     if not isinstance(value, (str, int)):
         raise RecordError(name, "phải là chuỗi")
     value = str(value).strip()
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise RecordError(name, "chứa ký tự điều khiển")
     if required and not value:
         raise RecordError(name, "bắt buộc")
     if len(value) > max_len:
@@ -72,6 +74,7 @@ class SyncRecord:
     returned_at: datetime | None  # NgayTra
     unit: str  # DonViXuLy
     last_step: str | None = None  # from QuaTrinhXuLy, when given
+    last_step_at: datetime | None = None  # its ThoiDiemXuLy, when given and readable
     new_appointment: datetime | None = None  # DanhSachHoSoBoSung[-1].NgayHenTraMoi
     extra: dict = field(default_factory=dict)
 
@@ -84,11 +87,15 @@ def parse_record(record: Any) -> SyncRecord:
     except ValueError as e:
         raise RecordError("TrangThaiHoSo", str(e)) from None
     steps = record.get("QuaTrinhXuLy") or []
-    last_step = None
+    last_step, last_step_at = None, None
     if isinstance(steps, list) and steps and isinstance(steps[-1], dict):
         last_step = str(
             steps[-1].get("NoiDungXuLy") or steps[-1].get("TenBuoc") or steps[-1].get("BuocXuLy") or ""
         ).strip()[:255] or None
+        try:
+            last_step_at = parse_date(steps[-1].get("ThoiDiemXuLy"), "QuaTrinhXuLy.ThoiDiemXuLy")
+        except RecordError:
+            last_step_at = None  # the time is only used to spot stale re-sends; the record stays valid
     supplements = record.get("DanhSachHoSoBoSung") or []
     new_appointment = None
     if isinstance(supplements, list) and supplements and isinstance(supplements[-1], dict):
@@ -110,6 +117,7 @@ def parse_record(record: Any) -> SyncRecord:
         returned_at=parse_date(record.get("NgayTra"), "NgayTra"),
         unit=_text(record, "DonViXuLy", max_len=255),
         last_step=last_step,
+        last_step_at=last_step_at,
         new_appointment=new_appointment,
     )
 

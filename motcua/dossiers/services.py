@@ -95,6 +95,17 @@ def clean_phone(raw: str, strict: bool) -> tuple[str, str]:
         return "", raw
 
 
+def initial_step(state: DossierState, given: str | None, steps: list[str]) -> str:
+    """The step a new dossier starts at. A dossier that arrives already processed is at "Trả kết quả" and
+    one waiting for the citizen at "Chờ bổ sung", whatever step the sender listed last (DVCQG records list
+    the steps taken, which need not end with the result step), as :func:`_move` would have left them."""
+    if state in (DossierState.RESULT_READY, DossierState.RETURNED):
+        return RESULT_STEP
+    if state == DossierState.SUPPLEMENT_REQUESTED:
+        return SUPPLEMENT_STEP
+    return (given or "").strip()[:255] or steps[0]
+
+
 def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Dossier:
     from motcua.messaging import outbox
 
@@ -107,7 +118,7 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
     if appointment < new.received_at:
         raise DossierError("appointment_at", "Ngày hẹn trả trước ngày tiếp nhận")
     steps = new.procedure.step_names()
-    step = new.step or (RESULT_STEP if new.state in (DossierState.RESULT_READY, DossierState.RETURNED) else steps[0])
+    step = initial_step(new.state, new.step, steps)
     with transaction.atomic():
         code = new.code or issue_code(new.agency, new.received_at)
         if Dossier.objects.filter(code=code).exists():

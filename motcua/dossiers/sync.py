@@ -97,7 +97,7 @@ def update_from_record(dossier: Dossier, record: SyncRecord, actor: str) -> str:
             services.apply_event(dossier, DossierEvent.RESCHEDULED, actor, at=at, appointment_at=appointment,
                                  reason="Đồng bộ DVCQG", strict=False)
             changed = True
-        if state != dossier.state_enum:
+        if moves_state(dossier, state):
             event_type = services.STATE_EVENT[state]
             if dossier.state_enum == DossierState.SUPPLEMENT_REQUESTED and state == DossierState.PROCESSING:
                 event_type = DossierEvent.SUPPLEMENT_RECEIVED
@@ -106,10 +106,29 @@ def update_from_record(dossier: Dossier, record: SyncRecord, actor: str) -> str:
                                  step=record.last_step, strict=False)
             changed = True
         elif record.last_step and record.last_step != dossier.current_step and not state.is_finished \
-                and state != DossierState.SUPPLEMENT_REQUESTED:
-            services.apply_event(dossier, DossierEvent.STEP_CHANGED, actor, at=at, step=record.last_step, strict=False)
+                and state != DossierState.SUPPLEMENT_REQUESTED and not _stale_step(dossier, record):
+            services.apply_event(dossier, DossierEvent.STEP_CHANGED, actor, at=record.last_step_at or at,
+                                 step=record.last_step, strict=False)
             changed = True
     return "updated" if changed else "unchanged"
+
+
+def moves_state(dossier: Dossier, state: DossierState) -> bool:
+    """Whether a record's state changes the dossier. "Mới đăng ký"/"Được tiếp nhận" map to a processing
+    event, so a dossier already being processed is not moved by a re-sent record that still says 1 or 2
+    (otherwise every re-send would append one more event and answer "updated")."""
+    if state == dossier.state_enum:
+        return False
+    target = services.EVENT_STATE[services.STATE_EVENT[state]]
+    return target != dossier.state_enum
+
+
+def _stale_step(dossier: Dossier, record: SyncRecord) -> bool:
+    """A last step older than what we already know (a progress update came in since) is not a step back."""
+    if record.last_step_at is None:
+        return False
+    latest = dossier.events.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
+    return latest is not None and record.last_step_at < latest
 
 
 def _when(record: SyncRecord):
@@ -125,7 +144,7 @@ def apply_progress(record: ProgressRecord, key: ApiKey) -> str:
     if dossier is None or (key.agency_id is not None and dossier.agency_id not in _scope(key)):
         raise services.DossierError("MaHoSo", f"Không tìm thấy hồ sơ {record.code}", status=404)
     actor = SYNC_ACTOR.format(key.prefix)
-    if record.state is not None and record.state != dossier.state_enum:
+    if record.state is not None and moves_state(dossier, record.state):
         services.apply_event(dossier, services.STATE_EVENT[record.state], actor, at=record.at,
                              step=record.step, strict=False)
         return "updated"
