@@ -1,0 +1,238 @@
+"""HTTP endpoints Kannel calls: ``/sms/mo`` (an ``sms-service`` get-url) and ``/sms/dlr`` (the dlr-url).
+
+Kannel configuration that goes with them (``group = sms-service``)::
+
+    keyword = default
+    catch-all = true
+    get-url = "http://HOST/sms/mo?from=%p&to=%P&text=%b&id=%I&coding=%c&charset=%C&conn=kannel"
+    accept-x-kannel-headers = true     # else the Vietnamese reply is sent as GSM: every accent -> "?"
+    omit-empty = true                  # else Kannel texts "<Empty reply from service provider>"
+    max-messages = 3
+    concatenation = true
+
+``text=%b`` (the raw text), not ``%a`` (words re-joined): Kannel passes an MO received as UCS-2
+*unconverted* — URL-encoded UTF-16BE bytes with ``coding=2&charset=UTF-16BE`` — and re-joining
+"words" on byte 0x20 could damage such text. We decode ``text`` with the ``charset`` Kannel reports.
+
+If the environment variable ``MOTCUA_GATEWAY_TOKEN`` is set, both endpoints require a ``token``
+parameter equal to it (add ``&token=...`` to the get-url, and ``token=...`` to the kannel:// URL for
+the dlr-url); otherwise they are open, so bind Kannel and this service to a private network.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hmac
+import logging
+import os
+import re
+import time
+from urllib.parse import parse_qsl
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from motcua.messaging.models import Message, Status
+from motcua.messaging.transports.base import DeliveryReport, IncomingSMS, ReportStatus
+
+log = logging.getLogger(__name__)
+
+# Kannel DLR types (%d). 4 (buffered at the SMSC) and 8 (SMSC accepted) are not final: ignored.
+DLR_DELIVERED, DLR_FAILED, DLR_BUFFERED, DLR_SMSC_ACK, DLR_SMSC_REJECT = 1, 2, 4, 8, 16
+DEFAULT_CONNECTION = "kannel"
+# A report can beat the worker: Kannel's fake or fast SMSC reports within milliseconds, before the worker
+# has stored the batch's remote ids. A report for one of our ids whose message is still "sending" waits.
+MATCH_WAIT_SECONDS = 20.0
+OUR_ID = re.compile(r"^k(\d+)-[0-9a-f]+$")
+
+
+class BadRequest(ValueError):
+    """A request we refuse with 400 and this text."""
+
+
+def text_response(body: str, status: int = 200) -> HttpResponse:
+    return HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
+
+
+# --- parameters ---------------------------------------------------------------------------------
+
+
+def raw_params(request: HttpRequest) -> dict[str, bytes]:
+    """Query string and form body as *bytes* values: Kannel's ``text`` is not always UTF-8, so it
+    must not go through Django's UTF-8 decoding. Body values win over query values."""
+    params: dict[str, bytes] = {}
+    sources = [request.environ.get("QUERY_STRING", "")]
+    if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+        sources.append(request.body.decode("latin-1"))
+    for source in sources:
+        for key, value in parse_qsl(source, keep_blank_values=True, encoding="latin-1"):
+            params[key] = value.encode("latin-1")
+    return params
+
+
+def param(params: dict[str, bytes], name: str, required: bool = True, max_length: int = 100) -> str:
+    value = params.get(name)
+    if value is None:
+        if required:
+            raise BadRequest(f"missing parameter '{name}'")
+        return ""
+    try:
+        text = value.decode("utf-8").strip()
+    except UnicodeDecodeError as e:
+        raise BadRequest(f"parameter '{name}' is not UTF-8") from e
+    if len(text) > max_length:
+        raise BadRequest(f"parameter '{name}' is too long")
+    return text
+
+
+def decode_text(raw: bytes, coding: str, charset: str) -> str:
+    """An MO text as Kannel passed it: in ``charset`` when given (``UTF-16BE`` for a UCS-2 MO),
+    UTF-16BE for ``coding=2`` without a charset, else UTF-8."""
+    if charset:
+        try:
+            codec = codecs.lookup(charset)
+        except LookupError as e:
+            raise BadRequest(f"unknown charset '{charset}'") from e
+    else:
+        codec = codecs.lookup("utf-16-be" if coding == "2" else "utf-8")
+    try:
+        return raw.decode(codec.name)
+    except UnicodeDecodeError as e:
+        raise BadRequest(f"text is not valid {codec.name}") from e
+
+
+def check_token(params: dict[str, bytes]) -> None:
+    expected = os.environ.get("MOTCUA_GATEWAY_TOKEN", "")
+    if expected and not hmac.compare_digest(params.get("token", b""), expected.encode()):
+        raise PermissionError("missing or wrong token")
+
+
+def guarded(handler):  # noqa: ANN001, ANN201 - a view decorator
+    """Turn bad input into 400 and a wrong token into 403: Kannel must never see a 500 for our input
+    checks (it would log it as a service failure and, for MO, retry)."""
+
+    def view(request: HttpRequest) -> HttpResponse:
+        params = raw_params(request)
+        try:
+            check_token(params)
+            return handler(request, params)
+        except PermissionError as e:
+            return text_response(str(e), 403)
+        except BadRequest as e:
+            return text_response(f"Bad request: {e}", 400)
+
+    view.__name__ = view.__qualname__ = handler.__name__
+    view.__doc__ = handler.__doc__
+    return csrf_exempt(require_http_methods(["GET", "POST"])(view))
+
+
+# --- MO -----------------------------------------------------------------------------------------
+
+
+def incoming_from_params(params: dict[str, bytes]) -> IncomingSMS:
+    sender = param(params, "from", max_length=32)
+    recipient = param(params, "to", max_length=16)
+    if not sender or not recipient:
+        raise BadRequest("'from' and 'to' must not be empty")
+    if "text" not in params:
+        raise BadRequest("missing parameter 'text'")
+    coding = param(params, "coding", required=False, max_length=2)
+    charset = param(params, "charset", required=False, max_length=40)
+    text = decode_text(params["text"], coding, charset)
+    if len(text) > 2000:
+        raise BadRequest("text is too long")
+    connection = param(params, "conn", required=False, max_length=64) or param(
+        params, "smsc", required=False, max_length=64
+    )
+    return IncomingSMS(
+        sender=sender,
+        recipient=recipient,
+        text=text,
+        connection=connection or DEFAULT_CONNECTION,
+        remote_id=param(params, "id", required=False, max_length=80),
+    )
+
+
+def mo_response(reply: Message | None) -> HttpResponse:
+    """The reply as Kannel wants it: the body is the SMS, UTF-8; ``X-Kannel-Coding: 2`` for accented
+    text (without it Kannel sends GSM and every accented letter becomes "?")."""
+    response = text_response(reply.text if reply is not None else "")
+    response["X-Kannel-From"] = settings.MOTCUA["SHORT_CODE"]
+    if reply is not None and reply.encoding == "ucs2":
+        response["X-Kannel-Coding"] = "2"
+    return response
+
+
+@guarded
+def sms_mo(request: HttpRequest, params: dict[str, bytes]) -> HttpResponse:
+    """An MO from Kannel: record it once per (connection, Kannel id) and answer in the response body.
+    A redelivery (Kannel retries on timeout) gets the same answer and is neither recorded nor charged
+    again."""
+    from motcua.messaging.inbound import handle_incoming
+
+    sms = incoming_from_params(params)
+    answer = handle_incoming(sms, queue_reply=False)
+    return mo_response(answer.reply)
+
+
+# --- DLR ----------------------------------------------------------------------------------------
+
+
+def report_status(dlr_type: int) -> ReportStatus | None:
+    """Our status for a Kannel DLR type; None for the intermediate ones we ignore."""
+    if dlr_type & DLR_DELIVERED:
+        return "delivered"
+    if dlr_type & (DLR_FAILED | DLR_SMSC_REJECT):
+        return "undelivered"
+    return None
+
+
+def apply_report(report: DeliveryReport) -> bool:
+    """Apply one report exactly as the worker does for reports from its own connections (statuses
+    only move forward; a message is settled when all its parts are). True if the id was known."""
+    from motcua.messaging.connections import Router
+    from motcua.messaging.transports.sim import SimTransport
+    from motcua.messaging.worker import Worker
+
+    worker = Worker(router=Router([SimTransport()]), run_batch=False)
+    return not worker.apply_reports([(time.monotonic(), report)])
+
+
+def still_sending(remote_id: str) -> bool:
+    """True if the id is one of ours whose message the worker has not finished submitting yet."""
+    match = OUR_ID.match(remote_id.lower())
+    return bool(match) and Message.objects.filter(pk=int(match.group(1)), status=Status.SENDING).exists()
+
+
+def apply_report_waiting(report: DeliveryReport, wait: float = MATCH_WAIT_SECONDS) -> bool:
+    deadline = time.monotonic() + wait
+    while True:
+        if apply_report(report):
+            return True
+        if time.monotonic() >= deadline or not still_sending(report.remote_id):
+            return False
+        time.sleep(0.05)
+
+
+@guarded
+def sms_dlr(request: HttpRequest, params: dict[str, bytes]) -> HttpResponse:
+    """A Kannel delivery report for a message we submitted with a dlr-url carrying our id."""
+    remote_id = param(params, "id", max_length=80)
+    if not remote_id:
+        raise BadRequest("'id' must not be empty")
+    raw_status = param(params, "status", max_length=5)
+    if not raw_status.isdigit() or not int(raw_status) & 31:
+        raise BadRequest(f"'status' must be a Kannel DLR type (1, 2, 4, 8, 16), got {raw_status!r}")
+    dlr_type = int(raw_status)
+    connection = param(params, "conn", required=False, max_length=64) or DEFAULT_CONNECTION
+    status = report_status(dlr_type)
+    if status is None:
+        return text_response(f"ignored: DLR type {dlr_type} is not final")
+    answer = param(params, "answer", required=False, max_length=500)
+    report = DeliveryReport(remote_id, status, connection, error="" if status == "delivered" else answer, raw=answer)
+    if apply_report_waiting(report):
+        return text_response(f"ok: {status}")
+    log.warning("Kannel DLR for unknown id %s on %s (type %d) ignored", remote_id, connection, dlr_type)
+    return text_response("unknown id: ignored")
