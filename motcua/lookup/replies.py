@@ -1,68 +1,205 @@
-"""Answers to ``MCKH <code>`` lookups (SPEC §2): the reply reveals only the step and the on-time status."""
+"""Answers to ``MCKH <code>`` lookups sent to the short code (SPEC §2).
+
+Every lookup costs its sender 1,000 VND, so every text gets a reply, never silence: the answer for
+each code found, or a short Vietnamese hint saying how to write the message or to check the code on
+the receipt. The answer reveals only the step and the on-time status (no name, no phone).
+
+The help texts are settings (``settings.MOTCUA``), because another province uses its own keyword,
+short code and wording:
+
+* ``MO_HELP_SYNTAX``  — no keyword / unreadable text. Fields ``{keyword} {short_code} {example}``;
+* ``MO_HELP_NO_CODE`` — the keyword without a code. Fields ``{keyword} {short_code}``;
+* ``MO_HELP_UNKNOWN`` — codes not found. Fields ``{code}`` (the codes, comma-separated);
+* ``MO_HELP_MORE``    — codes left out because the reply would be too long. Fields ``{keyword}
+  {short_code} {count}`` (``{count}`` is a number, or "các" when the sender typed more than 5 codes);
+* ``MO_REPLY_MAX_PARTS`` — the longest reply in SMS parts (default 3, counted as UCS-2).
+
+A field an administrator mistypes (``{kw}``) is left as written rather than crashing the reply.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
-from motcua.domain.mo_parser import parse_mo
+from motcua.domain.mo_parser import ParsedMO, parse_mo
 from motcua.domain.receipt_codes import normalise_code
 from motcua.domain.smstext import (
-    DEFAULT_TEMPLATES,
+    PH_AGENCY,
+    PH_APPOINTMENT_DATE,
     PH_ON_TIME_STATUS,
     PH_RECEIPT_CODE,
     PH_STEP,
+    TemplateError,
+    count_parts,
+    format_appointment_date,
     render_template,
 )
 from motcua.dossiers.models import Dossier
 
-HELP_SYNTAX = "Sai cu phap. Soan: {kw} <Ma so bien nhan> gui {sc}. Vi du: {kw} 0161701234"
-NO_CODE = "Thieu ma so bien nhan. Soan: {kw} <Ma so bien nhan> gui {sc}. Vi du: {kw} 0161701234"
-NOT_FOUND = "Khong tim thay ho so {code}. Vui long kiem tra lai ma so tren Giay tiep nhan ho so."
+ANSWERED = "answered"
+UNKNOWN_CODE = "unknown_code"
+BAD_SYNTAX = "bad_syntax"
+NO_CODE = "no_code"
+OUTCOMES: dict[str, str] = {
+    ANSWERED: "Đã trả lời",
+    UNKNOWN_CODE: "Không tìm thấy mã",
+    BAD_SYNTAX: "Sai cú pháp",
+    NO_CODE: "Thiếu mã số",
+}
+
+DEFAULT_TEXTS: dict[str, str] = {
+    "MO_HELP_SYNTAX": "Sai cú pháp. Để tra cứu hồ sơ, soạn: {keyword} <Mã số biên nhận> gửi {short_code}. "
+    "Ví dụ: {keyword} {example}",
+    "MO_HELP_NO_CODE": "Thiếu mã số biên nhận. Soạn: {keyword} <Mã số biên nhận> gửi {short_code}. "
+    "Mã số in trên Giấy tiếp nhận hồ sơ.",
+    "MO_HELP_UNKNOWN": "Không tìm thấy hồ sơ {code}. Vui lòng kiểm tra lại mã số trên Giấy tiếp nhận hồ sơ.",
+    "MO_HELP_MORE": "Các mã còn lại chưa được trả lời, vui lòng soạn riêng từng mã: {keyword} <Mã số> gửi {short_code}.",
+}
+DEFAULT_MAX_PARTS = 3
+EXAMPLE_CODE = "0161701234"  # the example of the 2017 notice
+
+_FIELD = re.compile(r"\{([a-z_]+)\}")
 
 
-def _fmt(template: str, **fields: str) -> str:
-    kw, sc = settings.MOTCUA["KEYWORD"], settings.MOTCUA["SHORT_CODE"]
-    return template.format(kw=kw, sc=sc, **fields)
+@dataclass(frozen=True)
+class MOReply:
+    """What to answer to one MO: ``outcome`` for the reconciliation report, ``text`` for the citizen.
+
+    ``dossiers`` are the dossiers answered about (the first one's agency may choose the encoding).
+    """
+
+    outcome: str
+    text: str
+    dossiers: tuple[Dossier, ...] = ()
+
+
+def setting_text(key: str) -> str:
+    """A help text from ``settings.MOTCUA[key]``, or its default."""
+    return str(settings.MOTCUA.get(key) or DEFAULT_TEXTS[key])
+
+
+def fill(template: str, fields: Mapping[str, object]) -> str:
+    """Replace ``{name}`` by ``fields[name]``; leave unknown names as written (never raises)."""
+    return _FIELD.sub(lambda m: str(fields[m.group(1)]) if m.group(1) in fields else m.group(0), template)
+
+
+def code_variants(raw: str) -> list[str]:
+    """The forms a code may be stored under: as typed (trimmed) and canonical.
+
+    Codes are stored as given, so the lookup is an exact ``code IN (...)`` on the unique index
+    (``iexact`` would defeat the index on PostgreSQL).
+    """
+    typed = raw.strip()
+    return list(dict.fromkeys(v for v in (typed, normalise_code(typed)) if v))
+
+
+def find_dossiers(codes: Iterable[str]) -> dict[str, Dossier]:
+    """Dossiers by canonical code, in one indexed query for all codes. Retired agencies' codes resolve
+    like any other: the code is unique across the province, whatever became of its agency."""
+    wanted = {variant: normalise_code(code) for code in codes for variant in code_variants(code)}
+    if not wanted:
+        return {}
+    found: dict[str, Dossier] = {}
+    for dossier in Dossier.objects.select_related("agency", "procedure").filter(code__in=list(wanted)):
+        found.setdefault(wanted[dossier.code], dossier)
+    return found
 
 
 def find_dossier(code: str) -> Dossier | None:
-    canonical = normalise_code(code)
-    return (
-        Dossier.objects.select_related("agency", "procedure")
-        .filter(Q(code=code) | Q(code=canonical) | Q(code__iexact=canonical))
-        .first()
-    )
+    """One dossier by a code as a citizen typed it, or None."""
+    return find_dossiers([code]).get(normalise_code(code))
 
 
-def lookup_sentence(dossier: Dossier) -> str:
+def lookup_sentence(dossier: Dossier, now: datetime | None = None) -> str:
+    """``Hồ sơ của quý Ông/Bà ({code}) hiện đang ở bước {step}, trạng thái hồ sơ: {Đúng hạn/Trễ hạn}.``
+
+    The agency's own lookup template is used when it has one (validated on save); the code is shown as
+    stored, i.e. as printed on the receipt, not as the citizen typed it.
+    """
     from motcua.dossiers.services import on_time
+    from motcua.messaging.outbox import template_text
 
-    return render_template(
-        DEFAULT_TEMPLATES["lookup_reply"],
-        {
-            PH_RECEIPT_CODE: dossier.code,
-            PH_STEP: dossier.current_step,
-            PH_ON_TIME_STATUS: str(on_time(dossier, timezone.now())),
-        },
-    )
+    fields = {
+        PH_RECEIPT_CODE: dossier.code,
+        PH_STEP: dossier.current_step,
+        PH_ON_TIME_STATUS: str(on_time(dossier, now or timezone.now())),
+        PH_AGENCY: dossier.agency.current().sms_name,
+        PH_APPOINTMENT_DATE: format_appointment_date(dossier.appointment_at),
+    }
+    try:
+        return render_template(template_text(dossier.agency, "lookup_reply"), fields)
+    except TemplateError:
+        from motcua.domain.smstext import DEFAULT_TEMPLATES
+
+        return render_template(DEFAULT_TEMPLATES["lookup_reply"], fields)
+
+
+def _common_fields() -> dict[str, object]:
+    return {"keyword": settings.MOTCUA["KEYWORD"], "short_code": settings.MOTCUA["SHORT_CODE"]}
+
+
+def _fits(sentences: list[str], max_parts: int) -> bool:
+    return count_parts(" ".join(sentences), "ucs2").parts <= max_parts
+
+
+def compose(answers: list[str], unknown: list[str], truncated: bool, max_parts: int) -> str:
+    """Join the answers and the "not found" note into one reply of at most ``max_parts`` UCS-2 parts.
+
+    Answers are kept in the order sent while they fit; the first piece is always kept, even alone
+    over the limit (a long step name), because the citizen paid for it. When anything is left out
+    (it does not fit, or the message held more codes than the parser reads), the ``MO_HELP_MORE``
+    note closes the reply and asks for the rest one by one, so nothing is dropped silently.
+    """
+    fields = _common_fields()
+    pieces = list(answers)
+    if unknown:
+        pieces.append(fill(setting_text("MO_HELP_UNKNOWN"), {**fields, "code": ", ".join(unknown)}))
+    kept: list[str] = []
+    for index, piece in enumerate(pieces):
+        leaves_some = truncated or index < len(pieces) - 1
+        note = [fill(setting_text("MO_HELP_MORE"), {**fields, "count": len(pieces) - index - 1})]
+        if not kept or _fits([*kept, piece, *(note if leaves_some else [])], max_parts):
+            kept.append(piece)
+        else:
+            truncated = True
+            break
+    if truncated:
+        left = len(pieces) - len(kept)
+        kept.append(fill(setting_text("MO_HELP_MORE"), {**fields, "count": left or "các"}))
+    return " ".join(kept)
+
+
+def answer_parsed(parsed: ParsedMO, now: datetime | None = None) -> MOReply:
+    """The reply for a parsed MO (see :func:`answer_mo`)."""
+    fields = _common_fields()
+    if parsed.kind == "no_code":
+        return MOReply(NO_CODE, fill(setting_text("MO_HELP_NO_CODE"), fields))
+    if parsed.kind != "lookup" or not parsed.codes:
+        example = parsed.codes[0] if parsed.codes else EXAMPLE_CODE
+        return MOReply(BAD_SYNTAX, fill(setting_text("MO_HELP_SYNTAX"), {**fields, "example": example}))
+    found = find_dossiers(parsed.codes)
+    dossiers = [found[c] for c in parsed.codes if c in found]
+    unknown = [c for c in parsed.codes if c not in found]
+    max_parts = int(settings.MOTCUA.get("MO_REPLY_MAX_PARTS") or DEFAULT_MAX_PARTS)
+    # A codes-only message (no keyword) is answered too: the intent is plain and it was paid for.
+    answers = [lookup_sentence(d, now) for d in dossiers]
+    text = compose(answers, unknown, parsed.truncated, max_parts)
+    return MOReply(ANSWERED if dossiers else UNKNOWN_CODE, text, tuple(dossiers))
+
+
+def answer_text(text: str, now: datetime | None = None) -> MOReply:
+    """Parse and answer an MO text, with the dossiers answered about. Never raises for a text."""
+    return answer_parsed(parse_mo(text, keyword=settings.MOTCUA["KEYWORD"]), now)
 
 
 def answer_mo(text: str) -> tuple[str, str]:
-    """(outcome, reply). Outcomes: answered / unknown_code / bad_syntax / no_code."""
-    parsed = parse_mo(text, keyword=settings.MOTCUA["KEYWORD"])
-    if parsed.kind in ("empty", "wrong_keyword") or (parsed.kind == "lookup" and not parsed.codes):
-        return "bad_syntax", _fmt(HELP_SYNTAX)
-    if parsed.kind == "no_code":
-        return "no_code", _fmt(NO_CODE)
-    sentences, unknown = [], []
-    for code in parsed.codes:
-        dossier = find_dossier(code)
-        if dossier is None:
-            unknown.append(code)
-        else:
-            sentences.append(lookup_sentence(dossier))
-    if unknown:
-        sentences.append(_fmt(NOT_FOUND, code=", ".join(unknown)))
-    return ("answered" if len(unknown) < len(parsed.codes) else "unknown_code"), " ".join(sentences)
+    """``(outcome, reply text)`` for an MO text; outcomes ``answered`` / ``unknown_code`` /
+    ``bad_syntax`` / ``no_code``. Called by ``messaging.inbound.handle_incoming`` for every MO."""
+    reply = answer_text(text)
+    return reply.outcome, reply.text

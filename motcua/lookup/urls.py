@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401 - filled in by the lookup pages
+from django.urls import path
 
-urlpatterns: list = []
+from motcua.lookup import views
+
+urlpatterns = [
+    path("tra-cuu", views.lookup, name="lookup"),
+    path("tra-cuu/bien-nhan/<str:code>", views.receipt, name="lookup-receipt"),
+    path("tra-cuu/bao-cao/mo", views.mo_report, name="lookup-mo-report"),
+]

@@ -1,0 +1,62 @@
+"""``GET /api/v1/lookup?code=…&access_code=…``: the public web lookup as JSON (no API key).
+
+Same rules as ``/tra-cuu`` (see :mod:`motcua.lookup.public`): one 404 body for an unknown code and a
+wrong access code, 429 when the client address has tried too often. Mount with
+``api.add_router("/v1/lookup", router)``.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from motcua.lookup import public
+
+
+class HistoryOut(Schema):
+    label: str
+    date: str
+    step: str
+
+
+class LookupOut(Schema):
+    code: str
+    procedure: str
+    agency: str
+    agency_now: str
+    current_step: str
+    status: str
+    state: str
+    received_date: str
+    appointment_date: str
+    history: list[HistoryOut]
+
+
+class MessageOut(Schema):
+    detail: str
+
+
+def make_router() -> Router:
+    """A fresh router (a test API can mount its own)."""
+    router = Router(auth=None, tags=["tra cứu"])
+
+    @router.get(
+        "",
+        response={200: LookupOut, 400: MessageOut, 404: MessageOut, 429: MessageOut},
+        summary="Tra cứu hồ sơ bằng mã số biên nhận và mã tra cứu",
+    )
+    def lookup(request: HttpRequest, code: str = "", access_code: str = ""):
+        wait = public.take_try(request)
+        if wait:
+            return 429, {"detail": public.RATE_LIMITED_MESSAGE.format(seconds=wait)}
+        if not code.strip() or not access_code.strip():
+            return 400, {"detail": public.MISSING_MESSAGE}
+        dossier = public.check(code, access_code)
+        if dossier is None:
+            return 404, {"detail": public.NOT_FOUND_MESSAGE}
+        return 200, public.public_status(dossier).as_dict()
+
+    return router
+
+
+router = make_router()

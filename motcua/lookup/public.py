@@ -1,0 +1,148 @@
+"""The public web lookup (``/tra-cuu`` and ``GET /api/v1/lookup``): receipt code + access code.
+
+The receipt code alone is guessable (agency + year + serial), so the page also asks for the short
+access code printed on the receipt, as national portals do. Two rules keep the pair from leaking:
+
+* an unknown code and a wrong access code get the *same* answer (same text, same status code), so
+  the page cannot be used to learn which codes exist; access codes are compared with
+  ``hmac.compare_digest`` (constant time);
+* tries are rate-limited per client address (``LOOKUP_RATE_LIMIT`` tries per
+  ``LOOKUP_RATE_WINDOW`` seconds, default 10 per minute), counted in Django's cache. The default
+  LocMem cache counts per process: with several web processes (gunicorn workers) each counts on its
+  own, so configure a shared cache (database or Redis) in production.
+
+What is shown is what the SMS reply shows plus what is on the receipt: procedure, agency, current
+step, appointment date, on-time status and the step history (label, date, step) — never the
+applicant's name or phone, nor who moved the dossier.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils import timezone
+
+from motcua.domain.receipt_codes import normalise_access_code
+from motcua.domain.smstext import format_appointment_date
+from motcua.dossiers.models import Dossier, DossierEvent
+from motcua.lookup.replies import find_dossier
+
+DEFAULT_RATE_LIMIT = 10
+DEFAULT_RATE_WINDOW = 60
+
+NOT_FOUND_MESSAGE = (
+    "Không tìm thấy hồ sơ với mã số biên nhận và mã tra cứu đã nhập. "
+    "Vui lòng kiểm tra lại hai mã in trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả."
+)
+RATE_LIMITED_MESSAGE = "Quý Ông/Bà đã tra cứu quá nhiều lần. Vui lòng thử lại sau {seconds} giây."
+MISSING_MESSAGE = "Vui lòng nhập mã số biên nhận và mã tra cứu."
+
+_EVENT_LABELS = dict(DossierEvent.TYPES)
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    label: str
+    date: str  # dd/mm/yyyy HH:MM, Vietnam time
+    step: str
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    """Everything the public may see about a dossier, already formatted for display."""
+
+    code: str
+    procedure: str
+    agency: str
+    agency_now: str  # the successor answering today for a retired agency, else ""
+    current_step: str
+    status: str  # Đúng hạn / Trễ hạn
+    state: str
+    received_date: str
+    appointment_date: str
+    history: list[HistoryItem] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _local_datetime(value: datetime) -> str:
+    local = timezone.localtime(value)
+    return f"{format_appointment_date(local)} {local:%H:%M}"
+
+
+def public_status(dossier: Dossier, now: datetime | None = None) -> PublicStatus:
+    """What ``/tra-cuu`` shows for a dossier (no personal data)."""
+    from motcua.dossiers.services import on_time
+
+    current = dossier.agency.current()
+    events = dossier.events.only("type", "occurred_at", "step").order_by("occurred_at", "id")
+    return PublicStatus(
+        code=dossier.code,
+        procedure=dossier.procedure.name,
+        agency=dossier.agency.name,
+        agency_now=current.name if current.pk != dossier.agency.pk else "",
+        current_step=dossier.current_step,
+        status=str(on_time(dossier, now or timezone.now())),
+        state=dossier.state_enum.label,
+        received_date=format_appointment_date(dossier.received_at),
+        appointment_date=format_appointment_date(dossier.appointment_at),
+        history=[
+            HistoryItem(_EVENT_LABELS.get(e.type, e.type), _local_datetime(e.occurred_at), e.step) for e in events
+        ],
+    )
+
+
+def check(code: str, access_code: str) -> Dossier | None:
+    """The dossier if the code exists *and* the access code matches, else None (one answer for both)."""
+    code, access_code = (code or "").strip()[:100], (access_code or "")[:100]
+    if not code or not access_code:
+        return None
+    dossier = find_dossier(code)
+    typed = normalise_access_code(access_code).encode()
+    # Compare even when the code is unknown, so both failures take the same time.
+    expected = (dossier.access_code if dossier else "\x00" * len(typed)).encode()
+    if not hmac.compare_digest(typed, expected) or dossier is None:
+        return None
+    return dossier
+
+
+def client_address(request: HttpRequest) -> str:
+    """REMOTE_ADDR: X-Forwarded-For is forged at will unless a known proxy sets it (behind a reverse
+    proxy, have it overwrite REMOTE_ADDR, e.g. gunicorn ``--forwarded-allow-ips``)."""
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def _limits() -> tuple[int, int]:
+    conf = settings.MOTCUA
+    return (
+        int(conf.get("LOOKUP_RATE_LIMIT") or DEFAULT_RATE_LIMIT),
+        int(conf.get("LOOKUP_RATE_WINDOW") or DEFAULT_RATE_WINDOW),
+    )
+
+
+def take_try(request: HttpRequest) -> int:
+    """Count one lookup try for the client; return 0 if allowed, else the seconds to wait.
+
+    Fixed windows: simple, and a burst across a window edge gets at most twice the limit, which is
+    still far too slow to guess a 6-character access code (31^6 values).
+    """
+    limit, window = _limits()
+    now = int(time.time())
+    start = now - now % window
+    key = f"motcua:lookup-tries:{client_address(request)}:{start}"
+    cache.add(key, 0, timeout=window + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window + 1)
+        count = 1
+    if count > limit:
+        return max(1, start + window - now)
+    return 0
