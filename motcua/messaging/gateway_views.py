@@ -61,7 +61,8 @@ def text_response(body: str, status: int = 200) -> HttpResponse:
 
 def raw_params(request: HttpRequest) -> dict[str, bytes]:
     """Query string and form body as *bytes* values: Kannel's ``text`` is not always UTF-8, so it
-    must not go through Django's UTF-8 decoding. Body values win over query values."""
+    must not go through Django's UTF-8 decoding. Body values win over query values. A multipart body
+    (not something Kannel sends) is taken as UTF-8."""
     params: dict[str, bytes] = {}
     sources = [request.environ.get("QUERY_STRING", "")]
     if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
@@ -69,6 +70,8 @@ def raw_params(request: HttpRequest) -> dict[str, bytes]:
     for source in sources:
         for key, value in parse_qsl(source, keep_blank_values=True, encoding="latin-1"):
             params[key] = value.encode("latin-1")
+    if request.method == "POST" and request.content_type == "multipart/form-data":
+        params.update({key: value.encode("utf-8") for key, value in request.POST.items()})
     return params
 
 

@@ -36,25 +36,65 @@ class KannelPeerError(RuntimeError):
 
 @dataclass(frozen=True)
 class PhoneMessage:
-    """An MT as the fake SMSC handed it to the phone."""
+    """An MT as the phone got it; a concatenated message (UDH) is reassembled from its parts."""
 
     sender: str
     receiver: str
-    kind: str  # fakesmsc's type: "text" (GSM, shown as is) or "ucs-2" (UTF-16BE, URL-encoded) ...
-    raw: str
-
-    @property
-    def text(self) -> str:
-        if self.kind == "ucs-2":
-            return url_bytes(self.raw).decode("utf-16-be")
-        if self.kind == "data":
-            return url_bytes(self.raw).decode("latin-1")
-        return self.raw
+    kind: str  # "text" (GSM, fakesmsc shows it as is) or "ucs-2" (UTF-16BE on the air)
+    text: str
+    parts: int = 1
 
 
 def url_bytes(data: str) -> bytes:
     """fakesmsc URL-encodes binary bodies with ``+`` for the byte 0x20."""
     return unquote_to_bytes(data.replace("+", "%20"))
+
+
+def concat_info(udh: bytes) -> tuple[int, int, int] | None:
+    """(reference, total, sequence) from a concatenation IE (0x00: 8-bit ref, 0x08: 16-bit ref)."""
+    i = 1
+    while i + 1 < len(udh):
+        iei, length = udh[i], udh[i + 1]
+        data = udh[i + 2 : i + 2 + length]
+        if iei == 0x00 and length == 3:
+            return data[0], data[1], data[2]
+        if iei == 0x08 and length == 4:
+            return (data[0] << 8) | data[1], data[2], data[3]
+        i += 2 + length
+    return None
+
+
+def parse_phone_lines(lines: list[str]) -> list[PhoneMessage]:
+    """fakesmsc's "Got message N: <from to type body>" lines. Types seen from Kannel 1.4.5: ``text``
+    (GSM), ``ucs-2`` (UTF-16BE, URL-encoded) and, for each part of a long message, ``udh <udh>
+    data <UTF-16BE>`` or ``udh <udh> text <text>``."""
+    out: list[PhoneMessage] = []
+    pending: dict[tuple[str, str, int, int], dict[int, str]] = {}
+    for line in lines:
+        m = GOT.search(line)
+        if not m:
+            continue
+        sender, receiver, kind, body = m.groups()
+        if kind == "ucs-2":
+            out.append(PhoneMessage(sender, receiver, kind, url_bytes(body).decode("utf-16-be")))
+        elif kind == "udh":
+            udh_field, payload_kind, payload = (body.split(" ", 2) + ["", ""])[:3]
+            text = url_bytes(payload).decode("utf-16-be") if payload_kind == "data" else payload
+            info = concat_info(url_bytes(udh_field))
+            part_kind = "ucs-2" if payload_kind == "data" else "text"
+            if info is None:
+                out.append(PhoneMessage(sender, receiver, part_kind, text))
+                continue
+            ref, total, seq = info
+            got = pending.setdefault((sender, receiver, ref, total), {})
+            got[seq] = text
+            if len(got) == total:
+                del pending[(sender, receiver, ref, total)]
+                whole = "".join(got[i] for i in sorted(got))
+                out.append(PhoneMessage(sender, receiver, part_kind, whole, total))
+        else:
+            out.append(PhoneMessage(sender, receiver, kind, body))
+    return out
 
 
 def free_port() -> int:
@@ -234,7 +274,7 @@ catch-all = true
     def received(self) -> list[PhoneMessage]:
         with self._cond:
             lines = list(self._lines)
-        return [PhoneMessage(*m.groups()) for m in map(GOT.search, lines) if m]
+        return parse_phone_lines(lines)
 
     def wait_for(self, predicate, timeout: float = 15.0) -> PhoneMessage | None:  # noqa: ANN001
         """The first received MT matching ``predicate``, waiting up to ``timeout`` seconds."""
