@@ -8,7 +8,7 @@ wrong access code, 429 when the client address has tried too often. Mount with
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from motcua.lookup import public
 
@@ -48,13 +48,13 @@ def make_router() -> Router:
     def lookup(request: HttpRequest, code: str = "", access_code: str = ""):
         wait = public.take_try(request)
         if wait:
-            return 429, {"detail": public.RATE_LIMITED_MESSAGE.format(seconds=wait)}
+            return Status(429, {"detail": public.RATE_LIMITED_MESSAGE.format(seconds=wait)})
         if not code.strip() or not access_code.strip():
-            return 400, {"detail": public.MISSING_MESSAGE}
+            return Status(400, {"detail": public.MISSING_MESSAGE})
         dossier = public.check(code, access_code)
         if dossier is None:
-            return 404, {"detail": public.NOT_FOUND_MESSAGE}
-        return 200, public.public_status(dossier).as_dict()
+            return Status(404, {"detail": public.NOT_FOUND_MESSAGE})
+        return Status(200, public.public_status(dossier).as_dict())
 
     return router
 

@@ -95,7 +95,7 @@ def code_variants(raw: str) -> list[str]:
     Codes are stored as given, so the lookup is an exact ``code IN (...)`` on the unique index
     (``iexact`` would defeat the index on PostgreSQL).
     """
-    typed = raw.strip()
+    typed = raw.replace("\x00", "").strip()  # PostgreSQL refuses NUL in a query parameter
     return list(dict.fromkeys(v for v in (typed, normalise_code(typed)) if v))
 
 
