@@ -1,0 +1,109 @@
+"""Who sees what. Every desk query starts from these scopes, so isolation is decided in one place.
+
+Staff and agency administrators see their agency and the agencies it replaced (a merged ward's
+staff finish the dossiers of the district that was abolished into it); the province administrator
+(Django superuser) sees all. Out-of-scope objects are answered with 404, not 403, so a URL does
+not even reveal that a dossier exists in another agency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from motcua.desk.models import Role, StaffProfile
+from motcua.dossiers.models import Agency, Dossier
+from motcua.messaging.models import Message
+
+
+@dataclass(frozen=True)
+class DeskUser:
+    username: str
+    agency: Agency | None  # None: province administrator
+    role: str  # "province_admin", "agency_admin" or "staff"
+
+    @property
+    def is_province_admin(self) -> bool:
+        return self.role == "province_admin"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in ("province_admin", Role.AGENCY_ADMIN)
+
+    @property
+    def actor(self) -> str:
+        """How the event log names this person (same form the API uses for keys: ``kind:id``)."""
+        return f"user:{self.username}"
+
+    @property
+    def role_label(self) -> str:
+        return "Quản trị tỉnh" if self.is_province_admin else Role(self.role).label
+
+
+def desk_user(user) -> DeskUser | None:
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return DeskUser(user.get_username(), None, "province_admin")
+    profile = StaffProfile.objects.select_related("agency").filter(user=user).first()
+    if profile is None:
+        return None
+    return DeskUser(user.get_username(), profile.agency, profile.role)
+
+
+def agency_ids(agency: Agency) -> set[int]:
+    """The agency and every agency merged into it, however many merges ago (bounded against loops)."""
+    ids, frontier = {agency.pk}, [agency.pk]
+    while frontier and len(ids) < 10_000:
+        found = set(Agency.objects.filter(successor_id__in=frontier).values_list("pk", flat=True)) - ids
+        ids |= found
+        frontier = list(found)
+    return ids
+
+
+def visible_agencies(who: DeskUser) -> QuerySet[Agency]:
+    if who.is_province_admin:
+        return Agency.objects.all()
+    return Agency.objects.filter(pk__in=agency_ids(who.agency))
+
+
+def visible_dossiers(who: DeskUser) -> QuerySet[Dossier]:
+    qs = Dossier.objects.select_related("agency", "procedure")
+    return qs if who.is_province_admin else qs.filter(agency_id__in=agency_ids(who.agency))
+
+
+def messages_of(ids: set[int]) -> QuerySet[Message]:
+    """An agency's messages, including lookup replies (sent without an agency) about its dossiers."""
+    return Message.objects.filter(Q(agency_id__in=ids) | Q(agency__isnull=True, dossier__agency_id__in=ids))
+
+
+def visible_messages(who: DeskUser) -> QuerySet[Message]:
+    if who.is_province_admin:
+        return Message.objects.all()
+    return messages_of(agency_ids(who.agency))
+
+
+def desk_view(admin_only: bool = False) -> Callable:
+    """Login required (to the desk's own login page), then a profile; ``request.desk`` is the DeskUser."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required(login_url="desk:login")
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            who = desk_user(request.user)
+            if who is None:
+                return render(request, "desk/no_access.html", status=403)
+            if admin_only and not who.is_admin:
+                return render(request, "desk/no_access.html", {"admin_only": True, "desk": who}, status=403)
+            request.desk = who
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,74 @@
+"""Desk forms. Phone numbers are checked with the same normaliser the outbox uses, so a number the
+desk accepts is a number an SMS can be sent to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import forms
+from django.utils import timezone
+
+from motcua.domain.phones import InvalidPhone, normalise_phone
+from motcua.domain.smstext import MESSAGE_KINDS
+from motcua.dossiers.models import Procedure
+
+
+class ProcedureChoice(forms.ModelChoiceField):
+    def __init__(self, *args, show_agency: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.show_agency = show_agency
+
+    def label_from_instance(self, obj: Procedure) -> str:
+        prefix = f"[{obj.agency.code}] " if self.show_agency else ""
+        days = "trong ngày" if obj.same_day else f"{obj.processing_days.normalize():f} ngày làm việc"
+        return f"{prefix}{obj.code} — {obj.name} ({days})"
+
+
+def check_phone(raw: str) -> str:
+    """The national form of ``raw``, or ``ValidationError`` with the normaliser's Vietnamese reason."""
+    try:
+        return normalise_phone(raw).national
+    except InvalidPhone as e:
+        raise forms.ValidationError(e.reason) from None
+
+
+class ReceiveForm(forms.Form):
+    procedure = ProcedureChoice(queryset=Procedure.objects.none(), label="Thủ tục hành chính",
+                                empty_label="— Chọn thủ tục —")
+    applicant = forms.CharField(label="Chủ hồ sơ", max_length=255)
+    phone = forms.CharField(
+        label="Số điện thoại di động", max_length=32, required=False,
+        help_text="Để trống nếu công dân không nhận tin nhắn",
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, procedures=None, show_agency: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["procedure"]
+        field.queryset = procedures if procedures is not None else Procedure.objects.none()
+        field.show_agency = show_agency
+
+    def clean_phone(self) -> str:
+        raw = self.cleaned_data["phone"].strip()
+        return check_phone(raw) if raw else ""
+
+
+def parse_local(value: str) -> datetime | None:
+    """``<input type=datetime-local>`` (or a bare date, read as 17:00) as an aware Vietnam time."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        naive = datetime.fromisoformat(value) if "T" in value else datetime.fromisoformat(value + "T17:00")
+    except ValueError:
+        raise forms.ValidationError("Ngày giờ không hợp lệ") from None
+    return timezone.make_aware(naive) if timezone.is_naive(naive) else naive
+
+
+def to_input(dt: datetime | None) -> str:
+    return timezone.localtime(dt).strftime("%Y-%m-%dT%H:%M") if dt else ""
+
+
+class TemplateForm(forms.Form):
+    kind = forms.ChoiceField(choices=[(k, k) for k in MESSAGE_KINDS])
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), strip=False)

@@ -1,0 +1,527 @@
+"""The staff desk: login, receiving, lists, the dossier page and its actions, template editor,
+connections and reports. Every change goes through ``services.create_dossier``/``apply_event`` —
+the code path the API and the DVCQG sync use — so the desk can never send an SMS the rules would not.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from urllib.parse import quote, urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from motcua.desk import reports as report_lib
+from motcua.desk import throttle
+from motcua.desk.access import desk_view, visible_agencies, visible_dossiers, visible_messages
+from motcua.desk.forms import ReceiveForm, check_phone, parse_local, to_input
+from motcua.domain import rules
+from motcua.domain.phones import InvalidPhone, normalise_phone
+from motcua.domain.smstext import (
+    ALLOWED_PLACEHOLDERS,
+    DEFAULT_TEMPLATES,
+    MESSAGE_KINDS,
+    PH_AGENCY,
+    PH_APPOINTMENT_DATE,
+    PH_ON_TIME_STATUS,
+    PH_RECEIPT_CODE,
+    PH_STEP,
+    TemplateError,
+    estimate_cost,
+    format_appointment_date,
+    prepare_text,
+    render_template,
+    validate_template,
+)
+from motcua.domain.states import FINISHED_STATES, DossierState
+from motcua.dossiers import services
+from motcua.dossiers.models import Agency, Dossier, DossierEvent, Procedure
+from motcua.messaging import outbox
+from motcua.messaging.models import IncomingMessage, Kind, Message, MessagePart, Template
+
+PAGE_SIZE = 50
+
+
+def receipt_url(code: str) -> str:
+    """The printable receipt belongs to the public lookup pages."""
+    return f"/tra-cuu/bien-nhan/{quote(code, safe='')}"
+
+
+# --- login ------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = ""
+    error, username = "", ""
+    if request.method == "POST":
+        username = request.POST.get("username", "").strip()
+        password = request.POST.get("password", "")
+        ip = throttle.client_ip(request)
+        if throttle.is_locked(username, ip):
+            error = throttle.locked_message()
+        else:
+            user = authenticate(request, username=username, password=password)
+            if user is None:
+                throttle.record_failure(username, ip)
+                error = (throttle.locked_message() if throttle.is_locked(username, ip)
+                         else "Tên đăng nhập hoặc mật khẩu không đúng.")
+            else:
+                throttle.reset(username, ip)
+                login(request, user)
+                return redirect(next_url or "desk:list")
+    status = 429 if error == throttle.locked_message() else 200
+    return render(request, "desk/login.html", {"error": error, "username": username, "next": next_url},
+                  status=status)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, "Đã đăng xuất.")
+    return redirect("desk:login")
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+FILTERS = {
+    "": "Tất cả",
+    "mai-den-han": "Mai đến hạn, chưa có kết quả",
+    "tre-han": "Trễ hạn",
+    "cho-bo-sung": "Chờ bổ sung",
+    "cho-tra": "Chờ trả kết quả",
+}
+OPEN_STATES = [s.value for s in DossierState if s not in FINISHED_STATES]
+
+
+def tomorrow_range(now: datetime) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(timezone.localtime(now).date() + timedelta(days=1), time.min, tzinfo=tz)
+    return start, start + timedelta(days=1)
+
+
+def filter_dossiers(qs, name: str, now: datetime):
+    """The daily lists. "Mai đến hạn" is exactly the apology batch's candidate set (outbox.apology_candidates)."""
+    if name == "mai-den-han":
+        lo, hi = tomorrow_range(now)
+        return qs.filter(appointment_at__gte=lo, appointment_at__lt=hi).exclude(
+            state__in=[DossierState.RESULT_READY, DossierState.RETURNED]).order_by("appointment_at", "pk")
+    if name == "tre-han":
+        return (qs.filter(state__in=OPEN_STATES, appointment_at__lt=now)
+                .exclude(state=DossierState.SUPPLEMENT_REQUESTED).order_by("appointment_at", "pk"))
+    if name == "cho-bo-sung":
+        return qs.filter(state=DossierState.SUPPLEMENT_REQUESTED).order_by("appointment_at", "pk")
+    if name == "cho-tra":
+        return qs.filter(state=DossierState.RESULT_READY).order_by("finished_at", "pk")
+    return qs.order_by("-received_at", "-pk")
+
+
+def search_dossiers(qs, q: str):
+    """A phone in any usual form (0912…, +84912…, 84912…) or (part of) a receipt code."""
+    q = q.strip()
+    if not q:
+        return qs
+    try:
+        phone = normalise_phone(q).national
+    except InvalidPhone:
+        phone = None
+    cond = Q(code__iexact=q) | Q(code__icontains=q)
+    if phone:
+        cond |= Q(phone=phone)
+    return qs.filter(cond)
+
+
+@desk_view()
+@require_GET
+def dossier_list(request: HttpRequest) -> HttpResponse:
+    who = request.desk
+    name = request.GET.get("loc", "")
+    if name not in FILTERS:
+        name = ""
+    now = timezone.now()
+    q = request.GET.get("q", "")
+    qs = search_dossiers(filter_dossiers(visible_dossiers(who), name, now), q)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("trang"))
+    batch_day = timezone.localtime(now).date()
+    rows = []
+    for d in page:
+        row = {"d": d, "late": d.state in OPEN_STATES and d.appointment_at < now}
+        if name == "mai-den-han":
+            decision = rules.apology_decision(outbox.facts(d), batch_day)
+            row["batch"] = decision
+        rows.append(row)
+    base = visible_dossiers(who)
+    tabs = [(key, label, filter_dossiers(base, key, now).count() if key else None) for key, label in FILTERS.items()]
+    return render(request, "desk/list.html", {
+        "desk": who, "rows": rows, "page": page, "filters": FILTERS, "current": name, "q": q,
+        "tabs": tabs, "batch_time": settings.MOTCUA["BATCH_TIME"],
+    })
+
+
+# --- receiving --------------------------------------------------------------------------------
+
+
+def procedures_for(who) -> tuple:
+    """New dossiers are received only by agencies in force today: a retired agency's successor takes them."""
+    today = timezone.localdate()
+    qs = Procedure.objects.select_related("agency").filter(
+        Q(agency__valid_to__isnull=True) | Q(agency__valid_to__gte=today)).filter(agency__successor__isnull=True)
+    if not who.is_province_admin:
+        qs = qs.filter(agency=who.agency)
+    return qs.order_by("agency__code", "code")
+
+
+@desk_view()
+@require_http_methods(["GET", "POST"])
+def receive(request: HttpRequest) -> HttpResponse:
+    who = request.desk
+    form = ReceiveForm(request.POST or None, procedures=procedures_for(who), show_agency=who.is_province_admin)
+    if request.method == "POST" and form.is_valid():
+        procedure: Procedure = form.cleaned_data["procedure"]
+        try:
+            dossier = services.create_dossier(
+                services.NewDossier(
+                    agency=procedure.agency, procedure=procedure, received_at=timezone.now(),
+                    applicant=form.cleaned_data["applicant"].strip(), phone=form.cleaned_data["phone"],
+                    source="desk",
+                ),
+                actor=who.actor,
+            )
+        except services.DossierError as e:
+            form.add_error(e.field if e.field in form.fields else None, e.message)
+        else:
+            messages.success(request, f"Đã tiếp nhận hồ sơ {dossier.code}, hẹn trả "
+                                      f"{timezone.localtime(dossier.appointment_at):%H:%M %d/%m/%Y}.")
+            return redirect("desk:dossier", pk=dossier.pk)
+    return render(request, "desk/receive.html", {"desk": who, "form": form})
+
+
+@desk_view()
+@require_GET
+def phone_check(request: HttpRequest) -> JsonResponse:
+    """For the on-the-spot check while typing; the server check on submit is the one that counts."""
+    raw = request.GET.get("phone", "").strip()
+    if not raw:
+        return JsonResponse({"ok": True, "national": ""})
+    try:
+        return JsonResponse({"ok": True, "national": check_phone(raw)})
+    except Exception as e:  # noqa: BLE001 - ValidationError carries the Vietnamese reason
+        return JsonResponse({"ok": False, "error": " ".join(getattr(e, "messages", [str(e)]))})
+
+
+# --- the dossier page -------------------------------------------------------------------------
+
+
+def timeline(dossier: Dossier) -> list[dict]:
+    """Events in order, each with the SMS it caused; SMS without an event (apologies) at their own time."""
+    msgs = list(dossier.messages.prefetch_related(
+        Prefetch("remote_parts", queryset=MessagePart.objects.order_by("id"))).order_by("created_at", "id"))
+    by_event: dict[int, list[Message]] = {}
+    loose: list[Message] = []
+    for m in msgs:
+        (by_event.setdefault(m.event_id, []) if m.event_id else loose).append(m)
+    items = [{"at": e.occurred_at, "event": e, "messages": by_event.get(e.pk, [])}
+             for e in dossier.events.order_by("occurred_at", "id")]
+    items += [{"at": m.created_at, "event": None, "messages": [m]} for m in loose]
+    return sorted(items, key=lambda i: i["at"])
+
+
+ACTIONS = {
+    "step": (DossierEvent.STEP_CHANGED, "Chuyển bước"),
+    "supplement_requested": (DossierEvent.SUPPLEMENT_REQUESTED, "Yêu cầu bổ sung"),
+    "supplement_received": (DossierEvent.SUPPLEMENT_RECEIVED, "Đã nhận bổ sung"),
+    "rescheduled": (DossierEvent.RESCHEDULED, "Hẹn lại ngày trả"),
+    "result_ready": (DossierEvent.RESULT_READY, "Có kết quả"),
+    "returned": (DossierEvent.RETURNED, "Đã trả kết quả"),
+    "withdrawn": (DossierEvent.WITHDRAWN, "Công dân rút hồ sơ"),
+    "stopped": (DossierEvent.STOPPED, "Dừng xử lý"),
+}
+
+
+def available_actions(dossier: Dossier) -> set[str]:
+    state = dossier.state_enum
+    if state == DossierState.RESULT_READY:
+        return {"returned"}
+    if state.is_closed:
+        return set()
+    if state == DossierState.SUPPLEMENT_REQUESTED:
+        return {"supplement_received", "rescheduled", "withdrawn", "stopped"}
+    return {"step", "supplement_requested", "rescheduled", "result_ready", "withdrawn", "stopped"}
+
+
+def restarted_appointment(dossier: Dossier, at: datetime) -> datetime:
+    """When the citizen brings the supplement, processing time starts again from that moment."""
+    return services.work_calendar().appointment(at, Decimal(dossier.procedure.processing_days))
+
+
+@desk_view()
+@require_GET
+def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    who = request.desk
+    dossier = get_object_or_404(visible_dossiers(who), pk=pk)
+    now = timezone.now()
+    return render(request, "desk/dossier.html", {
+        "desk": who, "d": dossier, "items": timeline(dossier), "actions": available_actions(dossier),
+        "steps": dossier.procedure.step_names(), "receipt_url": receipt_url(dossier.code),
+        "on_time": services.on_time(dossier, now), "state_label": dossier.state_enum.label,
+        "new_appointment": to_input(restarted_appointment(dossier, now)),
+        "appointment_input": to_input(dossier.appointment_at),
+    })
+
+
+@desk_view()
+@require_POST
+def dossier_action(request: HttpRequest, pk: int) -> HttpResponse:
+    who = request.desk
+    dossier = get_object_or_404(visible_dossiers(who), pk=pk)
+    action = request.POST.get("action", "")
+    if action not in ACTIONS:
+        messages.error(request, "Thao tác không hợp lệ.")
+        return redirect("desk:dossier", pk=pk)
+    event_type, label = ACTIONS[action]
+    now = timezone.now()
+    reason = request.POST.get("reason", "").strip()[:500]
+    try:
+        appointment = parse_local(request.POST.get("appointment_at", ""))
+        if action == "supplement_received" and appointment is None:
+            appointment = restarted_appointment(dossier, now)
+        if action == "rescheduled" and not reason:
+            raise services.DossierError("reason", "Cần ghi lý do hẹn lại (Phiếu xin lỗi và hẹn lại ngày trả).")
+        if action == "step" and request.POST.get("step", "") not in dossier.procedure.step_names():
+            raise services.DossierError("step", "Bước không thuộc quy trình của thủ tục này.")
+        services.apply_event(
+            dossier, event_type, who.actor, at=now, step=request.POST.get("step") if action == "step" else None,
+            appointment_at=appointment if action in ("supplement_received", "rescheduled") else None,
+            reason=reason,
+        )
+    except services.DossierError as e:
+        messages.error(request, f"{label}: {e.message}")
+    except Exception as e:  # noqa: BLE001 - parse_local raises a form ValidationError
+        messages.error(request, f"{label}: {' '.join(getattr(e, 'messages', [str(e)]))}")
+    else:
+        messages.success(request, f"{label}: đã cập nhật hồ sơ {dossier.code}.")
+    return redirect("desk:dossier", pk=pk)
+
+
+# --- templates --------------------------------------------------------------------------------
+
+KIND_LABELS = dict(Kind.choices)
+
+
+def sample_fields(agency: Agency) -> dict[str, str]:
+    """Believable values so the preview has the length a real message will have."""
+    today = timezone.localdate()
+    return {
+        PH_RECEIPT_CODE: f"{agency.code}{today:%y}00123",
+        PH_AGENCY: agency.current().sms_name,
+        PH_APPOINTMENT_DATE: format_appointment_date(today + timedelta(days=7)),
+        PH_STEP: "Thẩm định hồ sơ",
+        PH_ON_TIME_STATUS: "Đúng hạn",
+    }
+
+
+def preview(agency: Agency, kind: str, text: str) -> dict:
+    """What the template editor shows: the errors, or the text as the phone will show it and its cost."""
+    try:
+        validate_template(kind, text)
+    except TemplateError as e:
+        return {"ok": False, "errors": e.messages}
+    policy = outbox.encoding_policy(agency)
+    body, parts = prepare_text(render_template(text, sample_fields(agency)), policy)  # type: ignore[arg-type]
+    price = settings.MOTCUA["PRICE_PER_PART"]
+    return {
+        "ok": True, "text": body, "encoding": "GSM 7-bit" if parts.encoding == "gsm" else "UCS-2 (Unicode)",
+        "units": parts.units, "parts": parts.parts, "cost": estimate_cost(parts.parts, price),
+        "price_per_part": price, "policy": policy,
+    }
+
+
+def editable_agency(who, raw: str | None) -> Agency:
+    agencies = visible_agencies(who)
+    if not who.is_province_admin:
+        return who.agency
+    if raw:
+        return get_object_or_404(agencies, pk=raw)
+    first = agencies.filter(successor__isnull=True).first()
+    if first is None:
+        raise Http404("Chưa có cơ quan nào")
+    return first
+
+
+@desk_view(admin_only=True)
+@require_http_methods(["GET", "POST"])
+def template_editor(request: HttpRequest) -> HttpResponse:
+    who = request.desk
+    agency = editable_agency(who, request.POST.get("agency") or request.GET.get("agency"))
+    kind = request.POST.get("kind") or request.GET.get("kind") or "result"
+    if kind not in MESSAGE_KINDS:
+        kind = "result"
+    custom = Template.objects.filter(agency=agency, kind=kind).first()
+    text = custom.text if custom else DEFAULT_TEMPLATES[kind]
+    errors: list[str] = []
+    if request.method == "POST":
+        if request.POST.get("reset"):
+            Template.objects.filter(agency=agency, kind=kind).delete()
+            messages.success(request, f"Đã dùng lại mẫu mặc định cho “{KIND_LABELS[kind]}”.")
+            return redirect(f"{reverse('desk:templates')}?agency={agency.pk}&kind={kind}")
+        text = request.POST.get("text", "")
+        try:
+            validate_template(kind, text)
+        except TemplateError as e:
+            errors = e.messages
+        else:
+            Template.objects.update_or_create(agency=agency, kind=kind, defaults={"text": text})
+            messages.success(request, f"Đã lưu mẫu “{KIND_LABELS[kind]}” của {agency.sms_name}.")
+            return redirect(f"{reverse('desk:templates')}?agency={agency.pk}&kind={kind}")
+    customised = set(Template.objects.filter(agency=agency).values_list("kind", flat=True))
+    return render(request, "desk/templates.html", {
+        "desk": who, "agency": agency, "kind": kind, "text": text, "errors": errors,
+        "agencies": visible_agencies(who).filter(successor__isnull=True) if who.is_province_admin else None,
+        "kinds": [(k, KIND_LABELS[k], k in customised) for k in MESSAGE_KINDS],
+        "placeholders": sorted(ALLOWED_PLACEHOLDERS[kind]), "default": DEFAULT_TEMPLATES[kind],
+        "is_custom": custom is not None, "preview": None if errors else preview(agency, kind, text),
+        "status": 422 if errors else 200,
+    }, status=422 if errors else 200)
+
+
+@desk_view(admin_only=True)
+@require_POST
+def template_preview(request: HttpRequest) -> JsonResponse:
+    who = request.desk
+    agency = editable_agency(who, request.POST.get("agency"))
+    kind = request.POST.get("kind", "")
+    if kind not in MESSAGE_KINDS:
+        return JsonResponse({"ok": False, "errors": ["Loại tin nhắn không hợp lệ"]}, status=400)
+    return JsonResponse(preview(agency, kind, request.POST.get("text", "")))
+
+
+# --- connections and settings -----------------------------------------------------------------
+
+
+def connection_rows(sms_url: str) -> list[dict]:
+    """Configured connections without their secrets (a password in an smpp:// URL stays on the server)."""
+    from motcua.messaging.connections import build_transport, carriers_of, split_urls
+
+    rows = []
+    for url in split_urls(sms_url):
+        parts = urlsplit(url)
+        try:
+            name, error = build_transport(url).name, ""
+        except Exception as e:  # noqa: BLE001 - a bad URL is exactly what this page must show
+            name, error = "", str(e)
+        rows.append({"name": name, "scheme": parts.scheme, "host": parts.hostname or "",
+                     "port": parts.port or "", "carriers": ", ".join(sorted(carriers_of(url))), "error": error})
+    return rows
+
+
+@desk_view(admin_only=True)
+@require_GET
+def connections(request: HttpRequest) -> HttpResponse:
+    who = request.desk
+    from motcua.messaging.models import BatchRun, Status
+
+    counts: dict[str, dict[str, int]] = {}
+    for row in visible_messages(who).exclude(connection="").values("connection", "status").annotate(n=Count("id")):
+        counts.setdefault(row["connection"], {})[row["status"]] = row["n"]
+    waiting = visible_messages(who).filter(status__in=[Status.QUEUED, Status.SENDING]).count()
+    conf = settings.MOTCUA
+    setting_rows = [
+        ("Từ khóa tra cứu", conf["KEYWORD"], "MOTCUA_KEYWORD"),
+        ("Đầu số", conf["SHORT_CODE"], "MOTCUA_SHORT_CODE"),
+        ("Giá một tin tra cứu (đồng)", conf["MO_PRICE"], "MOTCUA_MO_PRICE"),
+        ("Giá một phần tin gửi đi (đồng)", conf["PRICE_PER_PART"], "MOTCUA_PRICE_PER_PART"),
+        ("Giờ yên lặng", conf["QUIET_HOURS"] or "không", "MOTCUA_QUIET_HOURS"),
+        ("Giờ gửi tin xin lỗi", conf["BATCH_TIME"], "MOTCUA_BATCH_TIME"),
+        ("Hạn chót gửi bù", conf["BATCH_CUTOFF"], "MOTCUA_BATCH_CUTOFF"),
+        ("Kiểu tin nhắn mặc định", conf["ENCODING_POLICY"], "MOTCUA_ENCODING_POLICY"),
+    ]
+    return render(request, "desk/connections.html", {
+        "desk": who, "connections": connection_rows(conf["SMS_URL"]),
+        "statuses": Status.choices, "counts": [
+            (name, [by.get(s, 0) for s, _ in Status.choices]) for name, by in sorted(counts.items())],
+        "waiting": waiting, "settings_rows": setting_rows,
+        "batches": BatchRun.objects.order_by("-day")[:7],
+    })
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+
+def report_params(request: HttpRequest, who) -> tuple:
+    today = timezone.localdate()
+
+    def day(name: str, default: date) -> date:
+        try:
+            return date.fromisoformat(request.GET.get(name, ""))
+        except ValueError:
+            return default
+
+    start = day("tu", today.replace(day=1))
+    end = day("den", today)
+    if end < start:
+        start, end = end, start
+    group = "month" if request.GET.get("theo") == "thang" else "day"
+    agencies = visible_agencies(who)
+    chosen = None
+    if who.is_province_admin and request.GET.get("co_quan"):
+        chosen = get_object_or_404(agencies, pk=request.GET["co_quan"])
+    elif not who.is_province_admin:
+        chosen = who.agency
+    return start, end, group, chosen
+
+
+def build_for(who, chosen: Agency | None, start: date, end: date, group: str) -> report_lib.Report:
+    from motcua.desk.access import agency_ids, messages_of
+
+    msgs, mo, dossiers = visible_messages(who), IncomingMessage.objects.all(), visible_dossiers(who)
+    if chosen is not None:
+        ids = agency_ids(chosen)
+        msgs = messages_of(ids)
+        dossiers = Dossier.objects.filter(agency_id__in=ids)
+        # A lookup belongs to an agency through the dossier it was answered about.
+        mo = IncomingMessage.objects.filter(reply__dossier__agency_id__in=ids)
+    return report_lib.build_report(msgs, mo, dossiers, start, end, group)
+
+
+@desk_view(admin_only=True)
+@require_GET
+def report_page(request: HttpRequest) -> HttpResponse:
+    who = request.desk
+    start, end, group, chosen = report_params(request, who)
+    report = build_for(who, chosen, start, end, group)
+    peak_kind = max([k["total"] for k in report.kinds] + [1])
+    for k in report.kinds:
+        k["bar"] = round(100 * k["total"] / peak_kind)
+    return render(request, "desk/reports.html", {
+        "desk": who, "r": report, "chosen": chosen, "group": group,
+        "agencies": visible_agencies(who) if who.is_province_admin else None,
+        "query": request.GET.urlencode(),
+    })
+
+
+@desk_view(admin_only=True)
+@require_GET
+def report_xlsx(request: HttpRequest) -> HttpResponse:
+    who = request.desk
+    start, end, group, chosen = report_params(request, who)
+    report = build_for(who, chosen, start, end, group)
+    label = f"{chosen.code} {chosen.sms_name}" if chosen else "Toàn tỉnh"
+    response = HttpResponse(
+        report_lib.to_xlsx(report, label),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    scope = chosen.code if chosen else "toan-tinh"
+    response["Content-Disposition"] = f'attachment; filename="bao-cao-{scope}-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"'
+    return response
