@@ -130,19 +130,22 @@ def _limits() -> tuple[int, int]:
 def take_try(request: HttpRequest) -> int:
     """Count one lookup try for the client; return 0 if allowed, else the seconds to wait.
 
-    Fixed windows: simple, and a burst across a window edge gets at most twice the limit, which is
-    still far too slow to guess a 6-character access code (31^6 values).
+    The window opens at the client's first try and lasts ``LOOKUP_RATE_WINDOW`` seconds (not
+    aligned to the clock, so a burst cannot straddle a minute boundary to get twice the limit).
     """
     limit, window = _limits()
     now = int(time.time())
-    start = now - now % window
-    key = f"motcua:lookup-tries:{client_address(request)}:{start}"
-    cache.add(key, 0, timeout=window + 1)
+    key = f"motcua:lookup-tries:{client_address(request)}"
+    if cache.add(key, 1, timeout=window):
+        cache.set(f"{key}:since", now, timeout=window)
+        return 0
     try:
         count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window + 1)
-        count = 1
+    except ValueError:  # the window closed between add and incr: this try opens a new one
+        cache.set(key, 1, timeout=window)
+        cache.set(f"{key}:since", now, timeout=window)
+        return 0
     if count > limit:
-        return max(1, start + window - now)
+        since = cache.get(f"{key}:since", now)
+        return max(1, since + window - now)
     return 0
