@@ -17,6 +17,7 @@ from motcua.domain.states import DossierState
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SERVICES = ("DongBoHoSoMC", "CapNhatTienDoHoSoMC")
+MIN_YEAR, MAX_YEAR = 2000, 2099
 
 
 class RecordError(ValueError):
@@ -36,9 +37,13 @@ def parse_date(value: Any, field_name: str, required: bool = False) -> datetime 
     for fmt in ("%Y%m%d%H%M%S", "%Y%m%d"):
         if len(text) == len(datetime(2000, 1, 1).strftime(fmt)) and text.isdigit():
             try:
-                return datetime.strptime(text, fmt).replace(tzinfo=LOCAL_TZ)
+                parsed = datetime.strptime(text, fmt).replace(tzinfo=LOCAL_TZ)
             except ValueError:
                 break
+            if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+                # 00010101 or 99991231 are placeholders or typos; the working-time calendar would overflow.
+                raise RecordError(field_name, f"năm {parsed.year} ngoài khoảng {MIN_YEAR}–{MAX_YEAR}")
+            return parsed
     raise RecordError(field_name, f"ngày giờ không hợp lệ {text[:20]!r} (định dạng yyyyMMddHHmmss)")
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from motcua.domain.dvcqg import ProgressRecord, SyncRecord
 from motcua.domain.states import DossierState
@@ -51,6 +53,8 @@ def apply_record(record: SyncRecord, key: ApiKey) -> str:
     actor = SYNC_ACTOR.format(key.prefix)
     existing = Dossier.objects.filter(code=record.code).select_related("agency").first()
     if existing is None:
+        if record.received_at > timezone.now() + timedelta(days=1):
+            raise services.DossierError("NgayTiepNhan", "Ngày tiếp nhận ở tương lai")
         agency = resolve_agency(key, record.unit)
         with transaction.atomic():
             services.create_dossier(

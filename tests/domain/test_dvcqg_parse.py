@@ -27,7 +27,8 @@ def test_dates_are_local_time():
     assert parse_date("", "f") is None and parse_date(None, "f") is None
 
 
-@pytest.mark.parametrize("bad", ["2026-11-23", "20261323090000", "20261123250000", "2026112309", "x" * 14, "20260230"])
+@pytest.mark.parametrize("bad", ["2026-11-23", "20261323090000", "20261123250000", "2026112309", "x" * 14, "20260230",
+                                 "99991231090000", "00010101000000", "19991231"])
 def test_bad_dates_name_the_field(bad):
     with pytest.raises(RecordError) as e:
         parse_date(bad, "NgayTiepNhan")

@@ -216,14 +216,17 @@ def test_a_bad_record_does_not_stop_the_others(client, api_key, province):
         record("BAD-APPT", 4, NgayHenTra="20261001090000"),
         record("NUL", 4, ChuHoSo="A\x00B"),
         record("BAD-TYPE", 4, MaTTHC=["1.004628"]),
+        record("YEAR-9999", 4, NgayTiepNhan="99991231090000", NgayHenTra=""),
+        record("FUTURE", 4, NgayTiepNhan="20991005090000", NgayHenTra=""),
     ]
     answer = sync(client, key, records)
     assert statuses(answer) == ["created", "rejected", "rejected", "rejected", "created", "rejected", "rejected",
-                                "rejected", "rejected"]
-    assert (answer["accepted"], answer["rejected"]) == (2, 7)
+                                "rejected", "rejected", "rejected", "rejected"]
+    assert (answer["accepted"], answer["rejected"]) == (2, 9)
     fields = {r["MaHoSo"]: r["errors"][0]["field"] for r in answer["results"] if r["status"] == "rejected"}
     assert fields == {"BAD-DATE": "NgayTiepNhan", None: "data[]", "BAD-STATE": "TrangThaiHoSo",
-                      "BAD-APPT": "NgayHenTra", "NUL": "ChuHoSo", "BAD-TYPE": "MaTTHC"} | {None: "data[]"}
+                      "BAD-APPT": "NgayHenTra", "NUL": "ChuHoSo", "BAD-TYPE": "MaTTHC", "YEAR-9999": "NgayTiepNhan",
+                      "FUTURE": "NgayTiepNhan"} | {None: "data[]"}
     assert answer["results"][2]["errors"][0]["field"] == "MaHoSo"
     assert sorted(Dossier.objects.values_list("code", flat=True)) == ["OK-1", "OK-2"]
     # A bad phone does not refuse the record; the result message is skipped with the reason.
