@@ -232,10 +232,26 @@ def timeline(dossier: Dossier) -> list[dict]:
     loose: list[Message] = []
     for m in msgs:
         (by_event.setdefault(m.event_id, []) if m.event_id else loose).append(m)
-    items = [{"at": e.occurred_at, "event": e, "messages": by_event.get(e.pk, [])}
+    items = [{"at": e.occurred_at, "event": e, "messages": by_event.get(e.pk, []), **event_labels(e)}
              for e in dossier.events.order_by("occurred_at", "id")]
     items += [{"at": m.created_at, "event": None, "messages": [m]} for m in loose]
     return sorted(items, key=lambda i: i["at"])
+
+
+def event_labels(event: DossierEvent) -> dict:
+    """State names and the replaced appointment as staff read them, not as stored."""
+    def label(state: str) -> str:
+        try:
+            return DossierState(state).label
+        except ValueError:
+            return state
+
+    before = event.data.get("appointment_before") if isinstance(event.data, dict) else None
+    return {
+        "before_label": label(event.state_before) if event.state_before else "",
+        "after_label": label(event.state_after),
+        "appointment_before": datetime.fromisoformat(before) if before else None,
+    }
 
 
 ACTIONS = {

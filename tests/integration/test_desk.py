@@ -104,6 +104,14 @@ def test_successor_agency_staff_handle_the_retired_agencys_dossiers(users, make_
     assert old.code in response.content.decode()
 
 
+def test_can_view_dossier_for_pages_outside_the_desk(users, make_dossier):
+    from motcua.desk.access import can_view_dossier
+
+    d = make_dossier("guide")
+    assert can_view_dossier(users["staff016"], d) and can_view_dossier(users["province"], d)
+    assert not can_view_dossier(users["staff010"], d) and not can_view_dossier(users["nobody"], d)
+
+
 def test_admin_pages_are_refused_to_staff(users):
     c = client_for(users["staff016"])
     for url in ("/desk/mau-tin-nhan", "/desk/bao-cao", "/desk/bao-cao.xlsx", "/desk/ket-noi"):
