@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -39,12 +39,30 @@ def batch_times() -> tuple:
 
 
 def maybe_run_daily_batch(now: datetime, worker: str = "") -> BatchReport | None:
-    """Called by every worker on every housekeeping pass; cheap when today's run is already recorded."""
+    """Called by every worker on every housekeeping pass; cheap when today's run is already recorded.
+
+    A run left "running" by a worker that died mid-batch is taken over (once, by a conditional UPDATE)
+    after ``STUCK_AFTER`` seconds, still before the cut-off: apologies are unique per cause, so the
+    second pass only adds what the first did not write.
+    """
     local_now = timezone.localtime(now)
-    start, _ = batch_times()
-    if local_now.time() < start or BatchRun.objects.filter(day=local_now.date()).exists():
+    start, cutoff = batch_times()
+    if local_now.time() < start:
         return None
-    return run_apology_batch(local_now, worker=worker, keep_details=False)
+    run = BatchRun.objects.filter(day=local_now.date()).first()
+    if run is None:
+        return run_apology_batch(local_now, worker=worker, keep_details=False)
+    stale = now - timedelta(seconds=settings.MOTCUA["STUCK_AFTER"])
+    if run.status != "running" or run.started_at >= stale or local_now.time() >= cutoff:
+        return None
+    taken = BatchRun.objects.filter(pk=run.pk, status="running", started_at=run.started_at).update(
+        started_at=now, worker=worker
+    )
+    if not taken:
+        return None
+    log.warning("apology batch for %s left running by %s: resumed by %s", run.day, run.worker, worker)
+    report = BatchReport(day=run.day, status="done", keep_details=False)
+    return _fill(local_now, report, dry_run=False)
 
 
 def run_apology_batch(at: datetime, dry_run: bool = False, worker: str = "", keep_details: bool = True) -> BatchReport:
@@ -55,7 +73,7 @@ def run_apology_batch(at: datetime, dry_run: bool = False, worker: str = "", kee
     if not dry_run:
         try:
             with transaction.atomic():
-                run = BatchRun.objects.create(day=day, worker=worker, started_at=timezone.now())
+                run = BatchRun.objects.create(day=day, worker=worker, started_at=at)
         except IntegrityError:
             report.status = "already"
             return report
@@ -64,6 +82,12 @@ def run_apology_batch(at: datetime, dry_run: bool = False, worker: str = "", kee
             report.status = "missed"
             log.warning("apology batch for %s missed: service started after the cut-off %s", day, cutoff)
             return report
+    return _fill(at, report, dry_run)
+
+
+def _fill(at: datetime, report: BatchReport, dry_run: bool) -> BatchReport:
+    """Queue (or, dry, list) the apologies of ``report.day`` and mark the day's run done."""
+    day = report.day
     chunk: list[Message] = []
     for dossier in outbox.apology_candidates(day):
         decision = rules.apology_decision(outbox.facts(dossier), day)

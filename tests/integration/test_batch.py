@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 from unittest import mock
 
@@ -216,3 +217,30 @@ def test_command_refuses_a_malformed_time():
 
     with pytest.raises(CommandError, match="2026-11-23 17:30"):
         run_command("--at", "23/11/2026 17:30")
+
+
+def test_a_batch_left_running_by_a_dead_worker_is_resumed_once(due):
+    first, second = due(code="0161700001"), due(code="0161700002")
+    BatchRun.objects.create(day=BATCH.date(), status="running", started_at=BATCH, worker="dead")
+    Message.objects.bulk_create(_apology_rows(first))  # the dead worker got this far
+    assert maybe_run_daily_batch(BATCH + timedelta(seconds=60), worker="w2") is None  # maybe still busy
+    report = maybe_run_daily_batch(BATCH + timedelta(seconds=settings.MOTCUA["STUCK_AFTER"] + 1), worker="w2")
+    assert (report.status, report.queued_count) == ("done", 1)
+    assert [m.dossier_id for m in apologies()] == [first.pk, second.pk]
+    run = BatchRun.objects.get()
+    assert (run.status, run.worker) == ("done", "w2")
+    assert maybe_run_daily_batch(BATCH + timedelta(hours=1), worker="w3") is None
+
+
+def test_a_batch_left_running_is_not_resumed_after_the_cutoff(due):
+    due()
+    BatchRun.objects.create(day=BATCH.date(), status="running", started_at=BATCH, worker="dead")
+    assert maybe_run_daily_batch(local(2026, 11, 23, 20, 5), worker="w2") is None
+    assert apologies() == []
+
+
+def _apology_rows(dossier):
+    from motcua.domain.rules import Decision
+    from motcua.messaging import outbox
+
+    return [outbox.message_for_decision(dossier, Decision("apology", True), outbox.apology_cause(dossier), None, False)]
