@@ -2,12 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from motcua.dossiers.api import api
+from motcua.messaging import gateway_views
 from motcua.messaging import views as messaging_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("simulator", messaging_views.simulator, name="simulator"),
+    path("sms/mo", gateway_views.sms_mo, name="sms_mo"),
+    path("sms/dlr", gateway_views.sms_dlr, name="sms_dlr"),
     path("desk/", include("motcua.desk.urls")),
     path("", include("motcua.lookup.urls")),
 ]

@@ -123,21 +123,25 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
         code = new.code or issue_code(new.agency, new.received_at)
         if Dossier.objects.filter(code=code).exists():
             raise DossierError("code", f"Mã số biên nhận {code} đã tồn tại", status=409)
-        dossier = Dossier.objects.create(
-            code=code,
-            agency=new.agency,
-            procedure=new.procedure,
-            applicant=new.applicant,
-            phone=phone,
-            phone_raw=phone_raw,
-            received_at=new.received_at,
-            appointment_at=appointment,
-            current_step=step,
-            state=new.state,
-            finished_at=new.finished_at or (new.received_at if new.state.is_finished else None),
-            access_code=generate_access_code(),
-            source=new.source,
-        )
+        try:
+            with transaction.atomic():
+                dossier = Dossier.objects.create(
+                    code=code,
+                    agency=new.agency,
+                    procedure=new.procedure,
+                    applicant=new.applicant,
+                    phone=phone,
+                    phone_raw=phone_raw,
+                    received_at=new.received_at,
+                    appointment_at=appointment,
+                    current_step=step,
+                    state=new.state,
+                    finished_at=new.finished_at or (new.received_at if new.state.is_finished else None),
+                    access_code=generate_access_code(),
+                    source=new.source,
+                )
+        except IntegrityError:  # the same code created concurrently by another request
+            raise DossierError("code", f"Mã số biên nhận {code} đã tồn tại", status=409) from None
         if new.state == DossierState.SUPPLEMENT_REQUESTED:
             dossier.waits = [[new.received_at.isoformat(), None]]
             dossier.save(update_fields=["waits"])

@@ -56,7 +56,7 @@ def apply_record(record: SyncRecord, key: ApiKey) -> str:
         if record.received_at > timezone.now() + timedelta(days=1):
             raise services.DossierError("NgayTiepNhan", "Ngày tiếp nhận ở tương lai")
         agency = resolve_agency(key, record.unit)
-        with transaction.atomic():
+        try:
             services.create_dossier(
                 services.NewDossier(
                     agency=agency,
@@ -74,7 +74,13 @@ def apply_record(record: SyncRecord, key: ApiKey) -> str:
                 actor=actor,
                 strict_phone=False,
             )
-        return "created"
+        except services.DossierError as e:
+            existing = Dossier.objects.filter(code=record.code).select_related("agency").first()
+            if e.status != 409 or existing is None:
+                raise
+            # the same record sent twice at once: the other request created it; apply ours as an update
+        else:
+            return "created"
     if key.agency_id is not None and existing.agency_id not in _scope(key):
         raise services.DossierError("MaHoSo", "Hồ sơ thuộc cơ quan khác", status=403)
     return update_from_record(existing, record, actor)

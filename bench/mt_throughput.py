@@ -1,0 +1,167 @@
+"""End-to-end MT throughput: N messages queued in PostgreSQL → `motcua worker` → node SMSC → receipts →
+every message "delivered" in the database. Also runs the bare transport loop (same SMSC, no database) as the
+reference, in the same run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python bench/mt_throughput.py [-n 20000] [--window 10]
+
+Uses (and recreates) the database ``motcua_bench`` on that server. Prints messages/s, the worker process's CPU
+seconds and peak RSS (VmHWM), and the ratio to the bare loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+
+BENCH_DB = "motcua_bench"
+
+
+def bench_url() -> str:
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    return base.rsplit("/", 1)[0] + "/" + BENCH_DB
+
+
+def recreate_database() -> None:
+    admin = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+
+
+def setup_django() -> None:
+    os.environ["DATABASE_URL"] = bench_url()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
+    import django
+
+    django.setup()
+
+
+def queue_messages(n: int, accented: bool = False) -> None:
+    from django.core.management import call_command
+
+    from motcua.messaging import outbox
+    from motcua.messaging.models import Message
+
+    call_command("migrate", verbosity=0)
+    # The SPEC's result text, unaccented (GSM, one part) as in the bare loop; --accented sends it in UCS-2 (2 parts).
+    text = (
+        "TB: Hồ sơ của quý ông/bà (MS: 0161701234) đã được giải quyết xong. "
+        "Mời ông/bà đến Bộ phận Một cửa Sở Du lịch để nhận kết quả"
+    )
+    if not accented:
+        from motcua.domain.smstext import fold_vietnamese
+
+        text = fold_vietnamese(text)
+    batch = []
+    for i in range(n):
+        batch.append(
+            outbox.build_message(kind="result", cause=f"bench:{i}", agency=None, to=f"8491{i:07d}", text=text)
+        )
+        if len(batch) == 5000:
+            Message.objects.bulk_create(batch)
+            batch = []
+    Message.objects.bulk_create(batch)
+
+
+def proc_stats(pid: int) -> tuple[float, int]:
+    """(CPU seconds, peak RSS in kB) of a live process, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks
+    hwm = 0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                hwm = int(line.split()[1])
+    return cpu, hwm
+
+
+def run_end_to_end(n: int, window: int, batch_size: int) -> dict:
+    from django.db import connection
+    from django.db.models import Count
+
+    from motcua.messaging.models import Message
+    from tests.peers.smsc import NodeSMSC
+
+    with NodeSMSC() as smsc:
+        smsc.configure(record=False, receipt_delay_ms=5)
+        env = {
+            **os.environ,
+            "DATABASE_URL": bench_url(),
+            "MOTCUA_SMS_URL": smsc.url(name="bench", window=window, tps=0),
+            "MOTCUA_LOG_LEVEL": "WARNING",
+            "MOTCUA_QUIET_HOURS": "",
+        }
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "motcua.cli", "worker", "--batch-size", str(batch_size)], env=env, cwd=ROOT
+        )
+        try:
+            t0 = time.perf_counter()
+            peak_cpu, peak_rss, done = 0.0, 0, 0
+            deadline = t0 + 600
+            while time.perf_counter() < deadline:
+                time.sleep(0.25)
+                cpu, rss = proc_stats(worker.pid)
+                peak_cpu, peak_rss = cpu, max(peak_rss, rss)
+                # the node SMSC reports some numbers undelivered or expired on purpose: wait for every final state
+                done = Message.objects.filter(status__in=["delivered", "undelivered", "expired", "failed"]).count()
+                connection.close()
+                if done >= n:
+                    break
+            elapsed = time.perf_counter() - t0
+        finally:
+            worker.terminate()
+            worker.wait(timeout=15)
+    counts = dict(Message.objects.values_list("status").annotate(n=Count("id")))
+    return {
+        "messages": n,
+        "final": done,
+        "seconds": elapsed,
+        "msg_per_s": done / elapsed,
+        "worker_cpu_s": peak_cpu,
+        "worker_peak_rss_mb": peak_rss / 1024,
+        "statuses": counts,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=20000)
+    parser.add_argument("--window", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--accented", action="store_true", help="UCS-2 text (2 parts per message)")
+    args = parser.parse_args()
+
+    from bench.smpp_bare import run as run_bare
+
+    bare = run_bare(args.n, batch=args.batch_size, window=args.window, tps=0)
+    recreate_database()
+    setup_django()
+    queue_messages(args.n, args.accented)
+    e2e = run_end_to_end(args.n, args.window, args.batch_size)
+    bare_rate = bare["ok"] / bare["all_receipts_s"]
+    print(
+        f"bare transport loop : {bare['ok']}/{bare['n']} with receipts in {bare['all_receipts_s']:.2f} s = "
+        f"{bare_rate:.0f} msg/s; CPU {bare['cpu_s']:.1f} s, peak RSS {bare['peak_rss_mb']:.0f} MB"
+    )
+    print(
+        f"end to end          : {e2e['final']}/{e2e['messages']} in a final state in {e2e['seconds']:.2f} s = "
+        f"{e2e['msg_per_s']:.0f} msg/s; worker CPU {e2e['worker_cpu_s']:.1f} s, "
+        f"peak RSS {e2e['worker_peak_rss_mb']:.0f} MB; statuses {e2e['statuses']}"
+    )
+    if bare_rate:
+        print(f"ratio to bare loop  : {e2e['msg_per_s'] / bare_rate:.0%}")
+
+
+if __name__ == "__main__":
+    main()
