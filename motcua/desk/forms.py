@@ -34,7 +34,7 @@ def check_phone(raw: str) -> str:
 
 class ReceiveForm(forms.Form):
     procedure = ProcedureChoice(queryset=Procedure.objects.none(), label="Thủ tục hành chính",
-                                empty_label="— Chọn thủ tục —")
+                                empty_label="— Chọn thủ tục —", widget=forms.Select(attrs={"autofocus": True}))
     applicant = forms.CharField(label="Chủ hồ sơ", max_length=255)
     phone = forms.CharField(
         label="Số điện thoại di động", max_length=32, required=False,

@@ -29,7 +29,14 @@ __all__ = ["PASSWORD", "SCREENSHOTS", "desk_browser", "desk_page", "desk_users",
 
 
 @pytest.fixture(scope="session")
-def desk_browser() -> Iterator[object]:
+def desk_browser(request) -> Iterator[object]:
+    """The browser of tests/browser/conftest.py when there is one: Playwright's sync API allows only one
+    running instance per thread, so two session browsers would break whichever module starts second."""
+    try:
+        yield request.getfixturevalue("browser")
+        return
+    except pytest.FixtureLookupError:
+        pass
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -420,6 +420,8 @@ def test_connections_page_shows_connections_and_counts_without_secrets(users, pr
     page = client_for(users["admin016"]).get("/desk/ket-noi").content.decode()
     assert "viettel" in page and "smsc.example" in page and "bi-mat" not in page
     assert "MOTCUA_QUIET_HOURS" in page
+    province_page = client_for(users["province"]).get("/desk/ket-noi").content.decode()
+    assert "/admin/desk/staffprofile/" in province_page and "/admin/dossiers/agency/" in province_page
 
 
 @pytest.fixture
