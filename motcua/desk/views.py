@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -217,8 +218,8 @@ def phone_check(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"ok": True, "national": ""})
     try:
         return JsonResponse({"ok": True, "national": check_phone(raw)})
-    except Exception as e:  # noqa: BLE001 - ValidationError carries the Vietnamese reason
-        return JsonResponse({"ok": False, "error": " ".join(getattr(e, "messages", [str(e)]))})
+    except ValidationError as e:
+        return JsonResponse({"ok": False, "error": " ".join(e.messages)})
 
 
 # --- the dossier page -------------------------------------------------------------------------
@@ -324,8 +325,8 @@ def dossier_action(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except services.DossierError as e:
         messages.error(request, f"{label}: {e.message}")
-    except Exception as e:  # noqa: BLE001 - parse_local raises a form ValidationError
-        messages.error(request, f"{label}: {' '.join(getattr(e, 'messages', [str(e)]))}")
+    except ValidationError as e:  # a date the browser let through but we cannot read
+        messages.error(request, f"{label}: {' '.join(e.messages)}")
     else:
         messages.success(request, f"{label}: đã cập nhật hồ sơ {dossier.code}.")
     return redirect("desk:dossier", pk=pk)

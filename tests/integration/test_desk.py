@@ -317,6 +317,12 @@ def test_every_action_goes_through_the_event_log(users, make_dossier, settings):
     assert "Hồ sơ đã kết thúc" in refused and d.state == "returned"
 
 
+def test_unreadable_date_is_refused_in_vietnamese(users, make_dossier):
+    d = make_dossier()
+    page = act(client_for(users["staff016"]), d, action="rescheduled", appointment_at="ngày mai", reason="x")
+    assert "Ngày giờ không hợp lệ" in page and not d.events.filter(type="rescheduled").exists()
+
+
 def test_supplement_received_without_a_date_restarts_the_processing_time(users, make_dossier):
     d = make_dossier(received=timezone.now() - timedelta(days=1))
     c = client_for(users["staff016"])
