@@ -30,6 +30,7 @@ from django.utils import timezone
 from motcua.domain.mo_parser import ParsedMO, parse_mo
 from motcua.domain.receipt_codes import normalise_code
 from motcua.domain.smstext import (
+    DEFAULT_TEMPLATES,
     PH_AGENCY,
     PH_APPOINTMENT_DATE,
     PH_ON_TIME_STATUS,
@@ -101,12 +102,26 @@ def code_variants(raw: str) -> list[str]:
 
 def find_dossiers(codes: Iterable[str]) -> dict[str, Dossier]:
     """Dossiers by canonical code, in one indexed query for all codes. Retired agencies' codes resolve
-    like any other: the code is unique across the province, whatever became of its agency."""
+    like any other: the code is unique across the province, whatever became of its agency.
+
+    The agency's own lookup template (if any) comes in the same query (``lookup_template``), so an
+    answer costs one read whatever the number of codes.
+    """
+    from django.db.models import OuterRef, Subquery
+
+    from motcua.messaging.models import Template
+
     wanted = {variant: normalise_code(code) for code in codes for variant in code_variants(code)}
     if not wanted:
         return {}
+    template = Template.objects.filter(agency=OuterRef("agency_id"), kind="lookup_reply").values("text")[:1]
     found: dict[str, Dossier] = {}
-    for dossier in Dossier.objects.select_related("agency", "procedure").filter(code__in=list(wanted)):
+    query = (
+        Dossier.objects.select_related("agency", "procedure")
+        .annotate(lookup_template=Subquery(template))
+        .filter(code__in=list(wanted))
+    )
+    for dossier in query:
         found.setdefault(wanted[dossier.code], dossier)
     return found
 
@@ -116,27 +131,39 @@ def find_dossier(code: str) -> Dossier | None:
     return find_dossiers([code]).get(normalise_code(code))
 
 
+def on_time_label(dossier: Dossier, now: datetime) -> str:
+    """Đúng hạn / Trễ hạn by the core rule. The working calendar only matters to excuse supplement
+    waits, so it is read from the database only for a dossier that has waited (most have not)."""
+    if dossier.waits:
+        from motcua.dossiers.services import on_time
+
+        return str(on_time(dossier, now))
+    from motcua.domain.ontime import on_time_status
+
+    return str(on_time_status(dossier.appointment_at, dossier.finished_at, now))
+
+
 def lookup_sentence(dossier: Dossier, now: datetime | None = None) -> str:
     """``Hồ sơ của quý Ông/Bà ({code}) hiện đang ở bước {step}, trạng thái hồ sơ: {Đúng hạn/Trễ hạn}.``
 
     The agency's own lookup template is used when it has one (validated on save); the code is shown as
     stored, i.e. as printed on the receipt, not as the citizen typed it.
     """
-    from motcua.dossiers.services import on_time
-    from motcua.messaging.outbox import template_text
-
     fields = {
         PH_RECEIPT_CODE: dossier.code,
         PH_STEP: dossier.current_step,
-        PH_ON_TIME_STATUS: str(on_time(dossier, now or timezone.now())),
+        PH_ON_TIME_STATUS: on_time_label(dossier, now or timezone.now()),
         PH_AGENCY: dossier.agency.current().sms_name,
         PH_APPOINTMENT_DATE: format_appointment_date(dossier.appointment_at),
     }
-    try:
-        return render_template(template_text(dossier.agency, "lookup_reply"), fields)
-    except TemplateError:
-        from motcua.domain.smstext import DEFAULT_TEMPLATES
+    custom = getattr(dossier, "lookup_template", None)
+    if custom is None and not hasattr(dossier, "lookup_template"):
+        from motcua.messaging.outbox import template_text
 
+        custom = template_text(dossier.agency, "lookup_reply")
+    try:
+        return render_template(custom or DEFAULT_TEMPLATES["lookup_reply"], fields)
+    except TemplateError:
         return render_template(DEFAULT_TEMPLATES["lookup_reply"], fields)
 
 

@@ -264,3 +264,29 @@ def test_answer_mo_copes_with_any_text_including_nul(dossiers, text):
     outcome, reply = answer_mo(text)
     assert reply.strip() and "\x00" not in reply
     assert outcome in {"answered", "unknown_code", "bad_syntax", "no_code"}
+
+
+def test_agency_lookup_template_is_used(dossiers, province):
+    from motcua.messaging.models import Template
+
+    Template.objects.create(
+        agency=province["016"],
+        kind="lookup_reply",
+        text="MS {Mã số biên nhận}: bước {Tên bước giải quyết hiện tại}, {Đúng hạn/Trễ hạn}, hẹn {Ngày hẹn trả}.",
+    )
+    appointment = timezone.localtime(dossiers[CODE].appointment_at).strftime("%d/%m/%Y")
+
+    assert send("MCKH 0161701234").reply.text == f"MS {CODE}: bước Tiếp nhận hồ sơ, Đúng hạn, hẹn {appointment}."
+    assert send("MCKH 0101701234").reply.text == late_reply(CODE2)  # another agency keeps the default
+
+
+def test_supplement_wait_is_not_the_agencys_delay(make_dossier):
+    from motcua.dossiers import services
+
+    now = timezone.now()
+    d = make_dossier(code=CODE, received=now - timedelta(days=20), appointment=now - timedelta(days=1))
+    assert send("MCKH 0161701234").reply.text == late_reply(CODE)
+    # Waiting for the citizen since before the appointment: still on time, whatever the calendar.
+    services.apply_event(d, "supplement_requested", actor="test", at=now - timedelta(days=19))
+
+    assert send("MCKH 0161701234").reply.text == on_time_reply(CODE, "Chờ bổ sung")

@@ -1,0 +1,381 @@
+"""MO lookups (``MCKH <code>`` to 8083) through Kannel's get-url ``/sms/mo``: target ≥ 1,000/s, p99 ≤ 50 ms.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test /work/venv/bin/python bench/lookup.py \
+        [--requests 20000] [--connections 32] [--workers 2] [--threads 4] [--wrk] [--fresh]
+
+Works in its own database (``motcua_lookup_bench`` on the same server, created and migrated here), so the
+test database is never touched. 100,000 dossiers are made with ``bulk_create`` (half on time, half late,
+20 agencies, codes ``{agency}26{serial:05d}``) and reused by later runs unless ``--fresh``.
+
+Each run empties the messaging tables, starts gunicorn on 127.0.0.1 (gthread, ``--workers`` ×
+``--threads``) serving ``/sms/mo`` (``motcua.messaging.gateway_views.sms_mo``, mounted by this module's own
+URLconf in case the site's does not mount it), and drives it from an asyncio load generator in this
+process: ``--connections`` keep-alive HTTP/1.1 connections, each sending one MO after the other with a
+unique Kannel id and a random dossier code (10 % of them unknown codes). Every response body is checked
+against the expected reply, then the database is checked: one IncomingMessage per request, each with its
+outcome and its reply row. Prints lookups/s and p50/p90/p99/max latency. ``--wrk`` also runs ``wrk``
+(if installed) with a Lua script for the same requests, for a load generator that costs less CPU.
+
+Both the load generator and PostgreSQL share the machine's cores with gunicorn: on 2 cores the numbers are
+for the whole loop on one box, not the server alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BENCH_DB = "motcua_lookup_bench"
+TOTAL = 100_000
+AGENCIES = 20
+PER_AGENCY = TOTAL // AGENCIES
+UNKNOWN_SHARE = 0.10
+TARGET_RATE, TARGET_P99_MS = 1000, 50.0
+CONNECTION = "bench"
+
+
+# --- the server side: a URLconf with /sms/mo, and a WSGI entry for gunicorn -------------------------
+
+
+def __getattr__(name: str):  # PEP 562: built on first use, once Django is set up (ROOT_URLCONF)
+    if name == "urlpatterns":
+        from django.urls import path
+
+        from motcua.messaging.gateway_views import sms_mo
+        from motcua.urls import urlpatterns as site
+
+        return [path("sms/mo", sms_mo), *site]
+    raise AttributeError(name)
+
+
+def _wsgi():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
+    from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
+
+    app = get_wsgi_application()
+    settings.ROOT_URLCONF = "bench.lookup"
+    return app
+
+
+_app = None
+
+
+def application(environ, start_response):  # gunicorn bench.lookup:application
+    global _app
+    if _app is None:
+        _app = _wsgi()
+    return _app(environ, start_response)
+
+
+# --- data ------------------------------------------------------------------------------------------
+
+
+def bench_url(base: str) -> str:
+    return urlunsplit(urlsplit(base)._replace(path=f"/{BENCH_DB}"))
+
+
+def ensure_database(base: str, fresh: bool) -> None:
+    import psycopg
+
+    with psycopg.connect(base, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)).fetchone()
+        if exists and fresh:
+            conn.execute(f'DROP DATABASE "{BENCH_DB}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def code_of(agency: int, serial: int) -> str:
+    return f"{100 + agency}26{serial:05d}"
+
+
+def populate() -> float:
+    """100,000 dossiers with bulk_create (half on time, half late); returns seconds (0 if already there)."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from motcua.dossiers.models import Agency, Dossier, Procedure
+
+    if Dossier.objects.count() == TOTAL:
+        return 0.0
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE dossiers_dossier, dossiers_dossierevent RESTART IDENTITY CASCADE")
+    now = timezone.now()
+    rows = []
+    for a in range(AGENCIES):
+        agency, _ = Agency.objects.get_or_create(
+            code=f"{100 + a}", defaults={"name": f"Cơ quan số {a}", "sms_name": f"Sở Thử nghiệm {a}"}
+        )
+        procedure, _ = Procedure.objects.get_or_create(
+            agency=agency, code=f"1.{a:06d}", defaults={"name": "Thủ tục thử", "processing_days": 5}
+        )
+        for serial in range(1, PER_AGENCY + 1):
+            late = serial % 2 == 0
+            received = now - timedelta(days=30 if late else 2)
+            rows.append(
+                Dossier(
+                    code=code_of(a, serial), agency=agency, procedure=procedure, applicant="Nguyễn Văn A",
+                    phone="0912345678", received_at=received,
+                    appointment_at=received + timedelta(days=7 if late else 10),
+                    current_step="Thẩm định hồ sơ", state="processing", access_code="ABCDEF", source="bench",
+                )
+            )
+    Dossier.objects.bulk_create(rows, batch_size=5000)
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE dossiers_dossier")
+    return time.perf_counter() - started
+
+
+def reset_messages() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "TRUNCATE messaging_message, messaging_messagepart, messaging_incomingmessage RESTART IDENTITY CASCADE"
+        )
+
+
+def expected_reply(code: str, known: bool) -> str:
+    if not known:
+        return f"Không tìm thấy hồ sơ {code}."
+    return f"Hồ sơ của quý Ông/Bà ({code}) hiện đang ở bước Thẩm định hồ sơ, trạng thái hồ sơ: "
+
+
+def plan(n: int, seed: int = 7) -> list[tuple[str, bool]]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        if rng.random() < UNKNOWN_SHARE:
+            out.append((f"9{rng.randrange(10**9):09d}", False))
+        else:
+            out.append((code_of(rng.randrange(AGENCIES), rng.randrange(1, PER_AGENCY + 1)), True))
+    return out
+
+
+# --- gunicorn -------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, workers: int, threads: int, db_url: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "DJANGO_SETTINGS_MODULE": "motcua.settings",
+        "MOTCUA_LOG_LEVEL": "WARNING",
+        "MOTCUA_SMS_URL": "sim://",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("MOTCUA_GATEWAY_TOKEN", None)
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    proc = subprocess.Popen(
+        [
+            gunicorn, "bench.lookup:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+            "--threads", str(threads), "--worker-class", "gthread", "--keep-alive", "30",
+            "--log-level", "warning", "--backlog", "2048", "--no-control-socket",
+        ],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                s.sendall(
+                    b"GET /sms/mo?from=84912345678&to=8083&text=MCKH&id=warm&conn=warmup HTTP/1.0\r\n"
+                    b"Host: 127.0.0.1\r\n\r\n"
+                )
+                if b" 200 " in s.recv(64):
+                    return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("gunicorn did not start")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+# --- load generator -------------------------------------------------------------------------------
+
+
+def request_bytes(i: int, code: str, port: int) -> bytes:
+    text = quote(f"MCKH {code}")
+    return (
+        f"GET /sms/mo?from=8491{i % 10_000_000:07d}&to=8083&text={text}&id=b{i}&conn={CONNECTION} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{port}\r\n\r\n"
+    ).encode()
+
+
+async def one_connection(port: int, jobs: list[tuple[int, str, bool]], latencies: list[float], bad: list[str]):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for i, code, known in jobs:
+            started = time.perf_counter()
+            writer.write(request_bytes(i, code, port))
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            body = (await reader.readexactly(length)).decode()
+            latencies.append(time.perf_counter() - started)
+            if not head.startswith(b"HTTP/1.1 200") or not body.startswith(expected_reply(code, known)):
+                bad.append(f"{head.splitlines()[0]!r} {body[:120]!r}")
+            if b"connection: close" in head.lower():
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    finally:
+        writer.close()
+
+
+async def drive(port: int, work: list[tuple[str, bool]], connections: int) -> tuple[float, list[float], list[str]]:
+    latencies: list[float] = []
+    bad: list[str] = []
+    jobs = [(i, code, known) for i, (code, known) in enumerate(work)]
+    started = time.perf_counter()
+    await asyncio.gather(*(one_connection(port, jobs[c::connections], latencies, bad) for c in range(connections)))
+    return time.perf_counter() - started, latencies, bad
+
+
+def pct(sorted_values: list[float], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))] * 1000
+
+
+def run_wrk(port: int, work: list[tuple[str, bool]], connections: int, seconds: int) -> str:
+    """wrk with a Lua script cycling through the same codes; ids are unique per thread and request."""
+    codes = ",".join(f'"{c}"' for c, _ in work[:5000])
+    script = f"""
+local codes = {{{codes}}}
+local n = 0
+local tid = 0
+local counter = 1
+function setup(thread) thread:set("tid", counter); counter = counter + 1 end
+function request()
+  n = n + 1
+  local code = codes[(n % #codes) + 1]
+  return wrk.format("GET", "/sms/mo?from=84912345678&to=8083&text=MCKH%20" .. code .. "&id=w" .. tid .. "-" .. n .. "&conn=wrk")
+end
+"""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    try:
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", f.name, f"http://127.0.0.1:{port}"],
+            capture_output=True, text=True, check=False,
+        )
+        return out.stdout + out.stderr
+    finally:
+        os.unlink(f.name)
+
+
+def check_database(n: int) -> dict:
+    from django.db.models import Count
+
+    from motcua.messaging.models import IncomingMessage, Message
+
+    mo = IncomingMessage.objects.filter(connection=CONNECTION)
+    return {
+        "recorded": mo.count(),
+        "answered": mo.exclude(reply=None).exclude(outcome="").count(),
+        "outcomes": dict(mo.values_list("outcome").annotate(n=Count("id")).values_list("outcome", "n")),
+        "replies": Message.objects.filter(kind="lookup_reply", connection=CONNECTION).count(),
+        "expected": n,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--fresh", action="store_true", help="drop and regenerate the bench database")
+    parser.add_argument("--wrk", type=int, default=0, metavar="SECONDS", help="also run wrk for this long")
+    args = parser.parse_args()
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith(("postgres://", "postgresql://")):
+        print("DATABASE_URL=postgres://… is required (the bench uses its own database motcua_lookup_bench)")
+        return 2
+    ensure_database(base, args.fresh)
+    db_url = bench_url(base)
+    os.environ["DATABASE_URL"] = db_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
+    os.environ["MOTCUA_LOG_LEVEL"] = "WARNING"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    seconds = populate()
+    made = f"made in {seconds:.1f} s" if seconds else "reused"
+    print(f"dossiers: {TOTAL:,} ({made})")
+    reset_messages()
+
+    port = free_port()
+    server = start_server(port, args.workers, args.threads, db_url)
+    try:
+        work = plan(args.requests)
+        asyncio.run(drive(port, work[:500], min(args.connections, 8)))  # warm every worker and connection
+        reset_messages()
+        elapsed, latencies, bad = asyncio.run(drive(port, work, args.connections))
+        wrk_out = ""
+        if args.wrk and shutil.which("wrk"):
+            wrk_out = run_wrk(port, work, args.connections, args.wrk)
+    finally:
+        stop_server(server)
+
+    latencies.sort()
+    rate = len(latencies) / elapsed
+    db = check_database(len(work))
+    print(
+        f"gunicorn gthread {args.workers} workers x {args.threads} threads, {args.connections} keep-alive "
+        f"connections, {os.cpu_count()} CPUs"
+    )
+    print(f"lookups: {len(latencies):,} in {elapsed:.2f} s = {rate:,.0f}/s")
+    print(
+        f"latency ms: p50 {pct(latencies, 0.50):.1f}  p90 {pct(latencies, 0.90):.1f}  "
+        f"p99 {pct(latencies, 0.99):.1f}  max {latencies[-1] * 1000:.1f}  mean {statistics.fmean(latencies) * 1000:.1f}"
+    )
+    print(f"bad replies: {len(bad)}" + (f" e.g. {bad[0]}" if bad else ""))
+    print(f"database: {db}")
+    ok_db = db["recorded"] == db["answered"] == db["replies"] == len(work)
+    met = rate >= TARGET_RATE and pct(latencies, 0.99) <= TARGET_P99_MS
+    print(f"every MO recorded and answered once: {'yes' if ok_db and not bad else 'NO'}")
+    print(f"target ({TARGET_RATE}/s, p99 <= {TARGET_P99_MS:.0f} ms): {'met' if met else 'not met'}")
+    if wrk_out:
+        print("\n--- wrk (same endpoint, codes cycled; not checked body by body) ---\n" + wrk_out)
+    return 0 if ok_db and not bad else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
