@@ -103,7 +103,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = env("MOTCUA_STATIC_ROOT") or str(Path.cwd() / "staticfiles")
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "desk:login"
 
 LOGGING = {
     "version": 1,
@@ -141,4 +141,7 @@ MOTCUA = {
     "STUCK_AFTER": int(env("MOTCUA_STUCK_AFTER", "120")),
     # Public base URL, used in Kannel dlr-url and the QR code on receipts.
     "PUBLIC_URL": env("MOTCUA_PUBLIC_URL", "http://127.0.0.1:8000"),
+    # Desk login throttling: failures allowed per (username, address) within the window (seconds).
+    "LOGIN_FAILURE_LIMIT": int(env("MOTCUA_LOGIN_FAILURE_LIMIT", "5")),
+    "LOGIN_FAILURE_WINDOW": int(env("MOTCUA_LOGIN_FAILURE_WINDOW", "900")),
 }
