@@ -108,8 +108,11 @@ LOGIN_URL = "desk:login"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "kv": {"()": "motcua.ops.logs.KeyValueFormatter"},  # key=value lines for log shippers
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": env("MOTCUA_LOG_FORMAT", "plain")}},
     "root": {"handlers": ["console"], "level": env("MOTCUA_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -144,4 +147,8 @@ MOTCUA = {
     # Desk login throttling: failures allowed per (username, address) within the window (seconds).
     "LOGIN_FAILURE_LIMIT": int(env("MOTCUA_LOGIN_FAILURE_LIMIT", "5")),
     "LOGIN_FAILURE_WINDOW": int(env("MOTCUA_LOGIN_FAILURE_WINDOW", "900")),
+    # Names, phones and SMS texts are blanked this many days after the dossier/message/MO is final.
+    "RETENTION_DAYS": int(env("MOTCUA_RETENTION_DAYS", "365")),
+    # Optional bearer token for /metrics ("" = open; then restrict /metrics at the reverse proxy).
+    "METRICS_TOKEN": env("MOTCUA_METRICS_TOKEN"),
 }

@@ -12,5 +12,6 @@ urlpatterns = [
     path("sms/mo", gateway_views.sms_mo, name="sms_mo"),
     path("sms/dlr", gateway_views.sms_dlr, name="sms_dlr"),
     path("desk/", include("motcua.desk.urls")),
+    path("", include("motcua.ops.urls")),
     path("", include("motcua.lookup.urls")),
 ]

@@ -65,7 +65,10 @@ class SmsParts(NamedTuple):
 
 def is_gsm(text: str) -> bool:
     """True if every character is in the GSM 03.38 basic or extension table."""
-    return all(ch in GSM_BASIC or ch in GSM_EXTENSION for ch in text)
+    return set(text) <= _GSM_ALL
+
+
+_GSM_ALL = GSM_BASIC | GSM_EXTENSION
 
 
 def _char_units(ch: str, encoding: Encoding) -> int:
@@ -113,7 +116,20 @@ def count_parts(text: str, encoding: Encoding | None = None) -> SmsParts:
     """Units and billable parts of ``text``; ``encoding=None`` picks GSM when possible."""
     if encoding is None:
         encoding = "gsm" if is_gsm(text) else "ucs2"
-    units = sum(_char_units(ch, encoding) for ch in text)
+    if encoding == "ucs2":
+        units = len(text.encode("utf-16-le")) // 2
+        uniform = units == len(text)  # no surrogate pair that could straddle a part boundary
+    else:
+        if not set(text) <= _GSM_ALL:
+            _char_units(next(ch for ch in text if ch not in _GSM_ALL), "gsm")  # raises with the character
+        extension = sum(text.count(ch) for ch in GSM_EXTENSION)
+        units = len(text) + extension
+        uniform = extension == 0  # no escape pair that could straddle a part boundary
+    single, per_part = _limits(encoding)
+    if units <= single:
+        return SmsParts(encoding, units, 1)
+    if uniform:  # the batch's hot path: no per-character work
+        return SmsParts(encoding, units, -(-units // per_part))
     return SmsParts(encoding, units, len(split_parts(text, encoding)))
 
 

@@ -89,11 +89,14 @@ def _fill(at: datetime, report: BatchReport, dry_run: bool) -> BatchReport:
     """Queue (or, dry, list) the apologies of ``report.day`` and mark the day's run done."""
     day = report.day
     chunk: list[Message] = []
+    templates = outbox.agency_templates("apology")
     for dossier in outbox.apology_candidates(day):
         decision = rules.apology_decision(outbox.facts(dossier), day)
         if decision is None:
             continue
-        message = outbox.message_for_decision(dossier, decision, outbox.apology_cause(dossier), None, quiet=False)
+        message = outbox.message_for_decision(
+            dossier, decision, outbox.apology_cause(dossier), None, quiet=False, templates=templates
+        )
         chunk.append(message)
         if len(chunk) >= CHUNK:
             _flush(chunk, report, dry_run)

@@ -120,18 +120,32 @@ def quiet_not_before(now: datetime | None = None) -> datetime | None:
     return rules.quiet_hours_end(local(now or timezone.now()), settings.MOTCUA["QUIET_HOURS"])
 
 
+def agency_templates(kind: str) -> dict[int, str]:
+    """Every agency's own text for ``kind``: the batch loads them once instead of once per dossier."""
+    return dict(Template.objects.filter(kind=kind).values_list("agency_id", "text"))
+
+
 def message_for_decision(
-    dossier: Dossier, decision: rules.Decision, cause: str, event: DossierEvent | None, quiet: bool
+    dossier: Dossier,
+    decision: rules.Decision,
+    cause: str,
+    event: DossierEvent | None,
+    quiet: bool,
+    templates: dict[int, str] | None = None,
 ) -> Message:
+    """The message (or skipped record) for a decision. ``templates`` (agency id -> text) spares a query."""
     if not decision.send:
         return skipped(decision.kind, cause, dossier, decision.reason, event)
     phone = normalise_phone(dossier.phone or dossier.phone_raw)
+    template = None
+    if templates is not None:
+        template = templates.get(dossier.agency_id) or DEFAULT_TEMPLATES[decision.kind]
     return build_message(
         kind=decision.kind,
         cause=cause,
         agency=dossier.agency,
         to=phone.gateway,
-        text=render_for(dossier, decision.kind),
+        text=render_for(dossier, decision.kind, template),
         dossier=dossier,
         event=event,
         not_before=quiet_not_before() if quiet else None,

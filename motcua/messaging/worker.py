@@ -84,6 +84,7 @@ class Worker:
         self.run_batch = run_batch
         self.sink = QueueSink()
         self.unmatched: list[tuple[float, DeliveryReport]] = []
+        self.incoming_retry: list[IncomingSMS] = []
         self._last_housekeeping = 0.0
         self.started = False
         self.stats: dict[str, int] = defaultdict(int)
@@ -251,7 +252,13 @@ class Worker:
         pending = [(now_mono, r) for r in reports] + retry
         if not pending:
             return 0
-        unmatched = self.apply_reports(pending)
+        try:
+            unmatched = self.apply_reports(pending)
+        except Exception:
+            # The database went away (restart, failover): keep the receipts for the next tick rather
+            # than drop them, or every message they report would end "expired" instead of delivered.
+            self.unmatched = pending
+            raise
         for first_seen, report in unmatched:
             if now_mono - first_seen < UNMATCHED_GRACE:
                 self.unmatched.append((first_seen, report))
@@ -322,9 +329,15 @@ class Worker:
     def process_incoming(self) -> int:
         from motcua.messaging.inbound import handle_incoming
 
-        items = self._drain(self.sink.incoming_sms, limit=500)
-        for sms in items:
-            handle_incoming(sms)
+        items, self.incoming_retry = self.incoming_retry + self._drain(self.sink.incoming_sms, limit=500), []
+        for i, sms in enumerate(items):
+            try:
+                handle_incoming(sms)
+            except Exception:
+                # The SMSC has its deliver_sm_resp already: an MO dropped here is charged and never
+                # answered. Keep it and the rest for the next tick (recording is idempotent by id).
+                self.incoming_retry = items[i:]
+                raise
         return len(items)
 
     # --- housekeeping ------------------------------------------------------------------------
@@ -345,6 +358,9 @@ class Worker:
                     status=Status.EXPIRED, final_at=now, error="no delivery receipt"
                 )
             log.info("%d messages without a receipt marked expired", len(expired_ids))
+        from motcua.ops.health import record_connection_states
+
+        record_connection_states(self)  # heartbeat for /healthz and /metrics
         if self.run_batch:
             from motcua.messaging.batch import maybe_run_daily_batch
 

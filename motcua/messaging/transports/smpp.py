@@ -35,6 +35,10 @@ Parameters (query string; all optional):
     Seconds for TCP connect plus bind_transceiver_resp. Default 10.
 ``throttle_pause``
     Seconds the rate stays halved after ESME_RTHROTTLED / ESME_RMSGQFUL / ESME_RSYSERR. Default 10.
+``mo_dedup``
+    Seconds during which an identical MO (same sender, recipient, bytes) counts as a redelivery
+    of the first and gets the same id, hence is recorded and answered once. Default 120; ``0``
+    turns it off. See ``SmppTransport._mo_id`` for the trade-off.
 ``receipt_timeout``
     Accepted for compatibility with the worker's configuration (how long the *worker* waits for a
     receipt before giving up on one); the transport itself keeps no per-message receipt state.
@@ -422,6 +426,24 @@ def concat_segment(sm: DeliverSm) -> Segment | None:
     return None
 
 
+TLV_USER_MESSAGE_REFERENCE = 0x0204
+
+
+def mo_digest(sm: DeliverSm, payload: bytes, seg: Segment | None) -> str:
+    """What a redelivered MO keeps and two different MOs do not: see ``SmppTransport._mo_id``."""
+    h = hashlib.sha1()
+    for field in (
+        sm.source_addr.encode("latin-1"),
+        sm.destination_addr.encode("latin-1"),
+        bytes((sm.data_coding,)),
+        f"{seg.ref}/{seg.total}".encode() if seg is not None and seg.total > 1 else b"",
+        sm.tlvs.get(TLV_USER_MESSAGE_REFERENCE, b""),
+        payload,
+    ):
+        h.update(len(field).to_bytes(4, "big") + field)
+    return h.hexdigest()[:24]
+
+
 class Reassembler:
     """Collects concatenated MO parts keyed by (sender, ref, total); forgets stale ones."""
 
@@ -496,6 +518,7 @@ class SmppSettings:
     connect_timeout: float = 10.0
     throttle_pause: float = 10.0
     receipt_timeout: float = 0.0
+    mo_dedup: float = 120.0
 
     @classmethod
     def from_url(cls, url: str) -> SmppSettings:
@@ -528,6 +551,7 @@ class SmppSettings:
             connect_timeout=float(q.get("connect_timeout", 10)),
             throttle_pause=float(q.get("throttle_pause", 10)),
             receipt_timeout=float(q.get("receipt_timeout") or 0),
+            mo_dedup=float(q.get("mo_dedup", 120)),
         )
 
 
@@ -559,6 +583,7 @@ class SmppTransport(Transport):
         self._bucket = TokenBucket(settings.tps, settings.throttle_pause)
         self._concat_ref = 0
         self._reassembler = Reassembler()
+        self._mo_seen: dict[str, tuple[float, int]] = {}  # MO digest -> (first seen, time bucket of its id)
         self._last_error = ""
         self._counters = {"sent": 0, "failed": 0, "receipts": 0, "mo": 0}
         self._recent_submits: deque[float] = deque(maxlen=50_000)  # for the live tps figure
@@ -861,7 +886,7 @@ class SmppTransport(Transport):
             try:
                 self._on_deliver_sm(seq, body)
             except Exception:  # noqa: BLE001 - a malformed PDU must not drop the link
-                log.exception("smpp %s: bad deliver_sm %s", self.name, body.hex())
+                log.exception("smpp %s: bad deliver_sm of %d bytes", self.name, len(body))  # body holds a phone number
         elif command_id == ENQUIRE_LINK:
             self._write(pdu(ENQUIRE_LINK_RESP, seq))
         elif command_id == UNBIND:
@@ -879,18 +904,18 @@ class SmppTransport(Transport):
                 self._counters["receipts"] += 1
                 self._sink.delivery_report(report)
             return
-        remote_id = self._mo_id(sm, seq)
         seg = concat_segment(sm)
         payload = sm.short_message
         parts = 1
         if seg is not None and seg.total > 1:
-            joined = self._reassembler.add(sm.source_addr, seg, remote_id, time.monotonic())
+            joined = self._reassembler.add(sm.source_addr, seg, "", time.monotonic())
             if joined is None:
                 return
-            payload, remote_id = joined
+            payload = joined[0]
             parts = seg.total
         elif seg is not None:
             payload = seg.payload
+        remote_id = self._mo_id(sm, payload, seg, seq)
         self._counters["mo"] += 1
         self._sink.incoming(
             IncomingSMS(
@@ -904,15 +929,34 @@ class SmppTransport(Transport):
             )
         )
 
-    def _mo_id(self, sm: DeliverSm, seq: int) -> str:
-        """An id for an MO: the SMSC's own when it sends one, else session+sequence based.
+    def _mo_id(self, sm: DeliverSm, payload: bytes, seg: Segment | None, seq: int) -> str:
+        """An id for an MO that is the same when the SMSC redelivers it, even on a new bind.
 
-        deliver_sm has no message id in SMPP 3.4. A redelivery (our resp lost) comes on the same
-        session with the same sequence number in practice, so "<bind time>-<seq>-<digest>" catches
-        it; the digest keeps ids distinct if the SMSC reuses sequence numbers.
+        SMPP 3.4 gives an MO no message id. An SMSC redelivers a deliver_sm whose resp it did not
+        get (the link dropped between our resp and its read), usually within seconds of the rebind,
+        with a new sequence number, so an id built from the bind or the sequence number would make
+        the citizen be recorded, charged and answered twice. The id is therefore derived from what
+        a redelivery keeps: the SMSC's own id when it sends one (``receipted_message_id``), else a
+        digest of sender, recipient, data_coding, the (reassembled) message bytes, the
+        concatenation reference, and ``user_message_reference`` when present (the handset's TP-MR,
+        which differs between two genuine sends), plus a time bucket of ``mo_dedup`` seconds.
+
+        Trade-off: without TP-MR, a citizen sending the *identical* text twice within the bucket is
+        recorded and answered once (the first answer is the same anyway), so reconciliation counts
+        one charged MO fewer; a redelivery that crosses a bucket boundary in a *new* process (the
+        first process remembers ids it issued for ``mo_dedup`` seconds) is answered twice. A
+        short ``mo_dedup`` favours counting repeats, a long one favours never answering twice;
+        ``mo_dedup=0`` gives every deliver_sm its own id (bind time and sequence number).
         """
         if TLV_RECEIPTED_MESSAGE_ID in sm.tlvs:
             return sm.tlvs[TLV_RECEIPTED_MESSAGE_ID].rstrip(b"\x00").decode("latin-1")
-        since = int(self._bound_since.timestamp()) if self._bound_since else 0
-        digest = hashlib.sha1(sm.source_addr.encode() + b"|" + sm.short_message).hexdigest()[:8]
-        return f"{since}-{seq}-{digest}"
+        window = self.settings.mo_dedup
+        if window <= 0:
+            since = int(self._bound_since.timestamp()) if self._bound_since else 0
+            return f"{since}-{seq}-{hashlib.sha1(payload).hexdigest()[:8]}"
+        digest = mo_digest(sm, payload, seg)
+        now = time.time()
+        for key in [k for k, (t, _) in self._mo_seen.items() if now - t > window]:
+            del self._mo_seen[key]
+        _, bucket = self._mo_seen.setdefault(digest, (now, int(now // window)))
+        return f"mo-{digest}-{bucket}"
