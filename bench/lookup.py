@@ -276,8 +276,8 @@ def run_wrk(port: int, work: list[tuple[str, bool]], connections: int, seconds: 
     script = f"""
 local codes = {{{codes}}}
 local n = 0
-local tid = 0
 local counter = 1
+-- setup runs in the main Lua state; "tid" becomes a global of each thread's own state.
 function setup(thread) thread:set("tid", counter); counter = counter + 1 end
 function request()
   n = n + 1
