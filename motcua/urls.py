@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from motcua.dossiers.api import api
 from motcua.messaging import gateway_views
 from motcua.messaging import views as messaging_views
 
 urlpatterns = [
+    path("", RedirectView.as_view(url="/desk/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("simulator", messaging_views.simulator, name="simulator"),

@@ -6,8 +6,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from motcua.desk.models import Role, StaffProfile
 from motcua.dossiers.demo import seed_demo
-from motcua.dossiers.models import ApiKey
+from motcua.dossiers.models import Agency, ApiKey
 
 
 class Command(BaseCommand):
@@ -26,11 +27,19 @@ class Command(BaseCommand):
         user.is_staff = user.is_superuser = True
         user.set_password(password)
         user.save()
-        _, key = ApiKey.issue("demo key for 016", ApiKey._meta.get_field("agency").related_model.objects.get(code="016"))
+        du_lich = Agency.objects.get(code="016")
+        staff, _ = User.objects.get_or_create(username="canbo016")
+        staff.set_password(password)
+        staff.save()
+        StaffProfile.objects.get_or_create(user=staff, defaults={"agency": du_lich, "role": Role.AGENCY_ADMIN})
+        _, key = ApiKey.issue("demo key for 016", du_lich)
         base = f"http://{o['addrport']}"
         self.stdout.write(
             "\nmotcua demo\n"
-            f"  Admin login:   {base}/admin/   user admin   password {password}\n"
+            f"  Staff desk:    {base}/desk/   user canbo016 (Sở Du lịch) or admin (whole province)"
+            f"   password {password}\n"
+            f"  Django admin:  {base}/admin/   user admin\n"
+            f"  Public lookup: {base}/tra-cuu\n"
             f"  Simulator:     {base}/simulator   (SMS connection: {settings.MOTCUA['SMS_URL']})\n"
             f"  API docs:      {base}/api/docs\n"
             f"  API key (016): {key}\n"
