@@ -23,7 +23,9 @@
 //   POST /config  {...}      merge into config (keys: see `config` below)
 //   POST /reset              clear records and counters (config kept)
 //   POST /drop               destroy every SMPP connection now
-//   POST /mo      {sender, recipient, text, data_coding: 0|8, parts: 1|2, concat: "udh8"|"udh16"|"sar"}
+//   POST /mo      {sender, recipient, text, data_coding: 0|8, parts: 1|2, concat: "udh8"|"udh16"|"sar",
+//                  redeliver_on_bind: true = send the same deliver_sm(s) again to the next client that binds,
+//                  as an SMSC does when the link dropped before it read our deliver_sm_resp}
 //   POST /receipt {id, stat} send a receipt for an arbitrary (e.g. unknown) id to every bound session
 'use strict';
 
@@ -227,11 +229,23 @@ function onSubmit(session, pdu) {
   else respond();
 }
 
+let redeliverQueue = [];
+function redeliver(session) {
+  const queued = redeliverQueue;
+  redeliverQueue = [];
+  for (const opts of queued) {
+    session.deliver_sm({ ...opts }, () => {});
+    stats.mo_sent += 1;
+    stats.mo_redelivered = (stats.mo_redelivered || 0) + 1;
+  }
+}
+
 function onBind(session, pdu) {
   if (pdu.system_id === SYSTEM_ID && pdu.password === PASSWORD) {
     stats.binds += 1;
     bound.add(session);
     session.send(pdu.response({ system_id: 'NODESMSC' }));
+    if (redeliverQueue.length) setTimeout(() => redeliver(session), 50);
   } else {
     stats.bind_failures += 1;
     session.send(pdu.response({ command_status: ESME_RINVPASWD }));
@@ -326,6 +340,7 @@ function injectMo(body) {
         opts.sar_segment_seqnum = i + 1;
       }
       opts.short_message = sm;
+      if (body.redeliver_on_bind) redeliverQueue.push({ ...opts });
       s.deliver_sm(opts, (resp) => {
         const k = String(resp.command_status);
         stats.deliver_sm_resp[k] = (stats.deliver_sm_resp[k] || 0) + 1;
