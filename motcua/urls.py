@@ -3,8 +3,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from motcua.dossiers.api import api
+from motcua.lookup.api import router as lookup_router
 from motcua.messaging import gateway_views
 from motcua.messaging import views as messaging_views
+
+api.add_router("/v1/lookup", lookup_router)
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/desk/", permanent=False)),

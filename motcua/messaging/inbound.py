@@ -8,6 +8,7 @@ through the connection it came from.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from motcua.domain.phones import try_normalise_phone
 from motcua.messaging import outbox
-from motcua.messaging.models import IncomingMessage, Kind, Message
+from motcua.messaging.models import IncomingMessage, Kind, Message, Status
 from motcua.messaging.transports.base import IncomingSMS
 
 log = logging.getLogger(__name__)
@@ -29,51 +30,50 @@ class Answer:
     duplicate: bool
 
 
-def reply_text(text: str) -> tuple[str, str]:
-    """(outcome, reply text) for an MO text. The lookup issue fills this in with the real parser."""
-    from motcua.lookup.replies import answer_mo
-
-    return answer_mo(text)
-
-
 def handle_incoming(sms: IncomingSMS, queue_reply: bool = True) -> Answer:
     """Record and answer an MO. ``queue_reply=False`` when the gateway takes the reply in its HTTP response
-    (Kannel get-url); the reply row is then recorded as already sent through that connection."""
+    (Kannel get-url); the reply row is then recorded as already sent through that connection.
+
+    The answer is computed first (reads only), then the reply and the MO are inserted in one short
+    transaction: two inserts, no update, because this is the path every paid lookup takes.
+    """
+    from motcua.lookup.replies import answer_text
+
+    text = sms.text.replace("\x00", "")[:2000]  # PostgreSQL text cannot hold NUL (a naive GSM '@')
+    remote_id = sms.remote_id[:80]
     sender = try_normalise_phone(sms.sender)
     to = sender.gateway if sender else sms.sender[:16]
+    answer = answer_text(text)
+    now = timezone.now()
+    reply = outbox.build_message(
+        kind=Kind.LOOKUP_REPLY,
+        cause=f"reply:{sms.connection}:{remote_id}" if remote_id else f"reply:{uuid.uuid4().hex}",
+        agency=answer.dossiers[0].agency if answer.dossiers else None,  # its encoding policy applies
+        to=to,
+        text=answer.text,
+        preferred_connection=sms.connection,
+    )
+    if not queue_reply:
+        reply.status, reply.connection, reply.sent_at = Status.SENT, sms.connection, now
+    incoming = IncomingMessage(
+        connection=sms.connection,
+        remote_id=remote_id,
+        sender=to,
+        recipient=sms.recipient[:16],
+        text=text,
+        received_at=sms.received_at or now,
+        price=settings.MOTCUA["MO_PRICE"] if sms.recipient.strip() == settings.MOTCUA["SHORT_CODE"] else 0,
+        outcome=answer.outcome,
+    )
     try:
         with transaction.atomic():
-            incoming = IncomingMessage.objects.create(
-                connection=sms.connection,
-                remote_id=sms.remote_id[:80],
-                sender=to,
-                recipient=sms.recipient[:16],
-                text=sms.text[:2000],
-                received_at=sms.received_at or timezone.now(),
-                price=settings.MOTCUA["MO_PRICE"] if sms.recipient.strip() == settings.MOTCUA["SHORT_CODE"] else 0,
-            )
-            outcome, text = reply_text(sms.text)
-            reply = outbox.build_message(
-                kind=Kind.LOOKUP_REPLY,
-                cause=f"reply:{incoming.pk}",
-                agency=None,
-                to=to,
-                text=text,
-                preferred_connection=sms.connection,
-            )
-            if not queue_reply:
-                reply.status = "sent"
-                reply.connection = sms.connection
-                reply.sent_at = timezone.now()
             reply.save()
-            incoming.outcome = outcome
             incoming.reply = reply
-            incoming.save(update_fields=["outcome", "reply"])
+            incoming.save()
     except IntegrityError:
-        existing = IncomingMessage.objects.select_related("reply").get(
-            connection=sms.connection, remote_id=sms.remote_id[:80]
-        )
-        log.info("MO %s on %s redelivered: already answered", sms.remote_id, sms.connection)
+        existing = IncomingMessage.objects.select_related("reply").get(connection=sms.connection, remote_id=remote_id)
+        log.info("MO %s on %s redelivered: already answered", remote_id, sms.connection)
         return Answer(existing, existing.reply, True)
+    outcome = answer.outcome
     log.info("MO id=%s on %s outcome=%s", incoming.pk, sms.connection, outcome)
     return Answer(incoming, reply, False)

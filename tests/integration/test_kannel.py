@@ -23,12 +23,9 @@ from motcua.messaging.worker import Worker
 from tests.integration.conftest import wait_until
 from tests.peers.kannel import KannelPeer, free_port
 
-URLS = "tests.integration.kannel_urls"
 CITIZEN = "84912345678"
 ACCENTED = "TB: Hồ sơ của quý ông/bà (MS: 0162600001) đã được giải quyết xong. Mời ông/bà đến nhận kết quả"
 UNACCENTED = "TB: Ho so cua quy ong/ba (MS: 0162600002) da duoc giai quyet xong @ 5"
-
-pytestmark = [pytest.mark.urls(URLS)]
 
 
 def base_url(live_server) -> str:  # noqa: ANN001

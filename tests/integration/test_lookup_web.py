@@ -116,7 +116,6 @@ def test_rate_limit_window_passes(client, dossier, settings):
         assert client.get("/tra-cuu", {"code": CODE, "access_code": dossier.access_code}).status_code == 200
 
 
-@pytest.mark.urls("tests.integration.lookup_api_urls")
 def test_api_returns_the_same_as_json(client, dossier):
     response = client.get("/api/v1/lookup", {"code": CODE, "access_code": dossier.access_code})
 
@@ -134,7 +133,6 @@ def test_api_returns_the_same_as_json(client, dossier):
     assert "Nguyễn" not in response.content.decode()
 
 
-@pytest.mark.urls("tests.integration.lookup_api_urls")
 def test_api_unknown_and_wrong_are_one_404_and_rate_limited(client, dossier):
     wrong = client.get("/api/v1/lookup", {"code": CODE, "access_code": "WRONG2"})
     unknown = client.get("/api/v1/lookup", {"code": "0169999999", "access_code": dossier.access_code})

@@ -22,8 +22,6 @@ from motcua.ops.health import record_connection_states
 from motcua.ops.logs import KeyValueFormatter
 from motcua.ops.models import ConnectionStatus
 
-pytestmark = pytest.mark.urls("tests.integration.ops_urls")
-
 
 def motcua_settings(**changes):
     from django.conf import settings
