@@ -1,5 +1,5 @@
 """The desk in headless Chromium: a staff member's day with one dossier, an administrator editing a
-template, reports, and isolation between agencies. Screenshots go to docs/screenshots/."""
+template, reports, and isolation between agencies. Screenshots go to docs/screenshots/ with MOTCUA_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
