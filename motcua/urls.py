@@ -12,6 +12,7 @@ api.add_router("/v1/lookup", lookup_router)
 urlpatterns = [
     path("", RedirectView.as_view(url="/desk/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("simulator", messaging_views.simulator, name="simulator"),
     path("sms/mo", gateway_views.sms_mo, name="sms_mo"),
