@@ -14,15 +14,6 @@ import pytest
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs a loop in the test thread
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # The committed screenshots are refreshed only on request (MOTCUA_SCREENSHOTS=1), so a test run leaves the tree clean.
 SCREENSHOTS = (
     Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -31,30 +22,13 @@ SCREENSHOTS = (
 )
 PASSWORD = "mat-khau-cho-thu-nghiem-2026"
 
-__all__ = ["PASSWORD", "SCREENSHOTS", "desk_browser", "desk_page", "desk_users", "login", "shot"]
-
-
-@pytest.fixture(scope="session")
-def desk_browser(request) -> Iterator[object]:
-    """The browser of tests/browser/conftest.py when there is one: Playwright's sync API allows only one
-    running instance per thread, so two session browsers would break whichever module starts second."""
-    try:
-        yield request.getfixturevalue("browser")
-        return
-    except pytest.FixtureLookupError:
-        pass
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+__all__ = ["PASSWORD", "SCREENSHOTS", "desk_page", "desk_users", "login", "shot"]
 
 
 @pytest.fixture
-def desk_page(desk_browser) -> Iterator[object]:
+def desk_page(browser) -> Iterator[object]:
     """A desktop-sized page in Vietnamese (the desk runs on a PC or a tablet at the counter)."""
-    context = desk_browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
