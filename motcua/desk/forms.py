@@ -7,6 +7,8 @@ from datetime import datetime
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from motcua.domain.phones import InvalidPhone, normalise_phone
 from motcua.domain.smstext import MESSAGE_KINDS
@@ -20,7 +22,8 @@ class ProcedureChoice(forms.ModelChoiceField):
 
     def label_from_instance(self, obj: Procedure) -> str:
         prefix = f"[{obj.agency.code}] " if self.show_agency else ""
-        days = "trong ngày" if obj.same_day else f"{obj.processing_days.normalize():f} ngày làm việc"
+        days = _("trong ngày") if obj.same_day else _("%(days)s ngày làm việc") % {
+            "days": f"{obj.processing_days.normalize():f}"}
         return f"{prefix}{obj.code} — {obj.name} ({days})"
 
 
@@ -33,12 +36,12 @@ def check_phone(raw: str) -> str:
 
 
 class ReceiveForm(forms.Form):
-    procedure = ProcedureChoice(queryset=Procedure.objects.none(), label="Thủ tục hành chính",
-                                empty_label="— Chọn thủ tục —", widget=forms.Select(attrs={"autofocus": True}))
-    applicant = forms.CharField(label="Chủ hồ sơ", max_length=255)
+    procedure = ProcedureChoice(queryset=Procedure.objects.none(), label=gettext_lazy("Thủ tục hành chính"),
+                                empty_label=gettext_lazy("— Chọn thủ tục —"), widget=forms.Select(attrs={"autofocus": True}))
+    applicant = forms.CharField(label=gettext_lazy("Chủ hồ sơ"), max_length=255)
     phone = forms.CharField(
-        label="Số điện thoại di động", max_length=32, required=False,
-        help_text="Để trống nếu công dân không nhận tin nhắn",
+        label=gettext_lazy("Số điện thoại di động"), max_length=32, required=False,
+        help_text=gettext_lazy("Để trống nếu công dân không nhận tin nhắn"),
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
 
@@ -61,7 +64,7 @@ def parse_local(value: str) -> datetime | None:
     try:
         naive = datetime.fromisoformat(value) if "T" in value else datetime.fromisoformat(value + "T17:00")
     except ValueError:
-        raise forms.ValidationError("Ngày giờ không hợp lệ") from None
+        raise forms.ValidationError(_("Ngày giờ không hợp lệ")) from None
     return timezone.make_aware(naive) if timezone.is_naive(naive) else naive
 
 

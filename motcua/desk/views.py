@@ -20,6 +20,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from motcua.desk import reports as report_lib
@@ -78,7 +80,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             if user is None:
                 throttle.record_failure(username, ip)
                 error = (throttle.locked_message() if throttle.is_locked(username, ip)
-                         else "Tên đăng nhập hoặc mật khẩu không đúng.")
+                         else _("Tên đăng nhập hoặc mật khẩu không đúng."))
             else:
                 throttle.reset(username, ip)
                 login(request, user)
@@ -91,18 +93,18 @@ def login_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
-    messages.info(request, "Đã đăng xuất.")
+    messages.info(request, _("Đã đăng xuất."))
     return redirect("desk:login")
 
 
 # --- lists ------------------------------------------------------------------------------------
 
 FILTERS = {
-    "": "Tất cả",
-    "mai-den-han": "Mai đến hạn, chưa có kết quả",
-    "tre-han": "Trễ hạn",
-    "cho-bo-sung": "Chờ bổ sung",
-    "cho-tra": "Chờ trả kết quả",
+    "": gettext_lazy("Tất cả"),
+    "mai-den-han": gettext_lazy("Mai đến hạn, chưa có kết quả"),
+    "tre-han": gettext_lazy("Trễ hạn"),
+    "cho-bo-sung": gettext_lazy("Chờ bổ sung"),
+    "cho-tra": gettext_lazy("Chờ trả kết quả"),
 }
 OPEN_STATES = [s.value for s in DossierState if s not in FINISHED_STATES]
 
@@ -203,8 +205,8 @@ def receive(request: HttpRequest) -> HttpResponse:
         except services.DossierError as e:
             form.add_error(e.field if e.field in form.fields else None, e.message)
         else:
-            messages.success(request, f"Đã tiếp nhận hồ sơ {dossier.code}, hẹn trả "
-                                      f"{timezone.localtime(dossier.appointment_at):%H:%M %d/%m/%Y}.")
+            messages.success(request, _("Đã tiếp nhận hồ sơ %(code)s, hẹn trả %(appointment)s.") % {
+                "code": dossier.code, "appointment": f"{timezone.localtime(dossier.appointment_at):%H:%M %d/%m/%Y}"})
             return redirect("desk:dossier", pk=dossier.pk)
     return render(request, "desk/receive.html", {"desk": who, "form": form})
 
@@ -256,14 +258,14 @@ def event_labels(event: DossierEvent) -> dict:
 
 
 ACTIONS = {
-    "step": (DossierEvent.STEP_CHANGED, "Chuyển bước"),
-    "supplement_requested": (DossierEvent.SUPPLEMENT_REQUESTED, "Yêu cầu bổ sung"),
-    "supplement_received": (DossierEvent.SUPPLEMENT_RECEIVED, "Đã nhận bổ sung"),
-    "rescheduled": (DossierEvent.RESCHEDULED, "Hẹn lại ngày trả"),
-    "result_ready": (DossierEvent.RESULT_READY, "Có kết quả"),
-    "returned": (DossierEvent.RETURNED, "Đã trả kết quả"),
-    "withdrawn": (DossierEvent.WITHDRAWN, "Công dân rút hồ sơ"),
-    "stopped": (DossierEvent.STOPPED, "Dừng xử lý"),
+    "step": (DossierEvent.STEP_CHANGED, gettext_lazy("Chuyển bước")),
+    "supplement_requested": (DossierEvent.SUPPLEMENT_REQUESTED, gettext_lazy("Yêu cầu bổ sung")),
+    "supplement_received": (DossierEvent.SUPPLEMENT_RECEIVED, gettext_lazy("Đã nhận bổ sung")),
+    "rescheduled": (DossierEvent.RESCHEDULED, gettext_lazy("Hẹn lại ngày trả")),
+    "result_ready": (DossierEvent.RESULT_READY, gettext_lazy("Có kết quả")),
+    "returned": (DossierEvent.RETURNED, gettext_lazy("Đã trả kết quả")),
+    "withdrawn": (DossierEvent.WITHDRAWN, gettext_lazy("Công dân rút hồ sơ")),
+    "stopped": (DossierEvent.STOPPED, gettext_lazy("Dừng xử lý")),
 }
 
 
@@ -305,7 +307,7 @@ def dossier_action(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = get_object_or_404(visible_dossiers(who), pk=pk)
     action = request.POST.get("action", "")
     if action not in ACTIONS:
-        messages.error(request, "Thao tác không hợp lệ.")
+        messages.error(request, _("Thao tác không hợp lệ."))
         return redirect("desk:dossier", pk=pk)
     event_type, label = ACTIONS[action]
     now = timezone.now()
@@ -315,9 +317,9 @@ def dossier_action(request: HttpRequest, pk: int) -> HttpResponse:
         if action == "supplement_received" and appointment is None:
             appointment = restarted_appointment(dossier, now)
         if action == "rescheduled" and not reason:
-            raise services.DossierError("reason", "Cần ghi lý do hẹn lại (Phiếu xin lỗi và hẹn lại ngày trả).")
+            raise services.DossierError("reason", _("Cần ghi lý do hẹn lại (Phiếu xin lỗi và hẹn lại ngày trả)."))
         if action == "step" and request.POST.get("step", "") not in dossier.procedure.step_names():
-            raise services.DossierError("step", "Bước không thuộc quy trình của thủ tục này.")
+            raise services.DossierError("step", _("Bước không thuộc quy trình của thủ tục này."))
         services.apply_event(
             dossier, event_type, who.actor, at=now, step=request.POST.get("step") if action == "step" else None,
             appointment_at=appointment if action in ("supplement_received", "rescheduled") else None,
@@ -328,7 +330,7 @@ def dossier_action(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as e:  # a date the browser let through but we cannot read
         messages.error(request, f"{label}: {' '.join(e.messages)}")
     else:
-        messages.success(request, f"{label}: đã cập nhật hồ sơ {dossier.code}.")
+        messages.success(request, _("%(action)s: đã cập nhật hồ sơ %(code)s.") % {"action": label, "code": dossier.code})
     return redirect("desk:dossier", pk=pk)
 
 
@@ -373,7 +375,7 @@ def editable_agency(who, raw: str | None) -> Agency:
         return get_object_or_404(agencies, pk=raw)
     first = agencies.filter(successor__isnull=True).first()
     if first is None:
-        raise Http404("Chưa có cơ quan nào")
+        raise Http404(_("Chưa có cơ quan nào"))
     return first
 
 
@@ -391,7 +393,7 @@ def template_editor(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("reset"):
             Template.objects.filter(agency=agency, kind=kind).delete()
-            messages.success(request, f"Đã dùng lại mẫu mặc định cho “{KIND_LABELS[kind]}”.")
+            messages.success(request, _("Đã dùng lại mẫu mặc định cho “%(kind)s”.") % {"kind": KIND_LABELS[kind]})
             return redirect(f"{reverse('desk:templates')}?agency={agency.pk}&kind={kind}")
         text = request.POST.get("text", "")
         try:
@@ -400,7 +402,7 @@ def template_editor(request: HttpRequest) -> HttpResponse:
             errors = e.messages
         else:
             Template.objects.update_or_create(agency=agency, kind=kind, defaults={"text": text})
-            messages.success(request, f"Đã lưu mẫu “{KIND_LABELS[kind]}” của {agency.sms_name}.")
+            messages.success(request, _("Đã lưu mẫu “%(kind)s” của %(agency)s.") % {"kind": KIND_LABELS[kind], "agency": agency.sms_name})
             return redirect(f"{reverse('desk:templates')}?agency={agency.pk}&kind={kind}")
     customised = set(Template.objects.filter(agency=agency).values_list("kind", flat=True))
     return render(request, "desk/templates.html", {
@@ -420,7 +422,7 @@ def template_preview(request: HttpRequest) -> JsonResponse:
     agency = editable_agency(who, request.POST.get("agency"))
     kind = request.POST.get("kind", "")
     if kind not in MESSAGE_KINDS:
-        return JsonResponse({"ok": False, "errors": ["Loại tin nhắn không hợp lệ"]}, status=400)
+        return JsonResponse({"ok": False, "errors": [_("Loại tin nhắn không hợp lệ")]}, status=400)
     return JsonResponse(preview(agency, kind, request.POST.get("text", "")))
 
 
@@ -455,19 +457,19 @@ def connections(request: HttpRequest) -> HttpResponse:
     waiting = visible_messages(who).filter(status__in=[Status.QUEUED, Status.SENDING]).count()
     conf = settings.MOTCUA
     setting_rows = [
-        ("Từ khóa tra cứu", conf["KEYWORD"], "MOTCUA_KEYWORD"),
-        ("Đầu số", conf["SHORT_CODE"], "MOTCUA_SHORT_CODE"),
-        ("Giá một tin tra cứu (đồng)", conf["MO_PRICE"], "MOTCUA_MO_PRICE"),
-        ("Giá một phần tin gửi đi (đồng)", conf["PRICE_PER_PART"], "MOTCUA_PRICE_PER_PART"),
-        ("Giờ yên lặng", conf["QUIET_HOURS"] or "không", "MOTCUA_QUIET_HOURS"),
-        ("Giờ gửi tin xin lỗi", conf["BATCH_TIME"], "MOTCUA_BATCH_TIME"),
-        ("Hạn chót gửi bù", conf["BATCH_CUTOFF"], "MOTCUA_BATCH_CUTOFF"),
-        ("Kiểu tin nhắn mặc định", conf["ENCODING_POLICY"], "MOTCUA_ENCODING_POLICY"),
+        (_("Từ khóa tra cứu"), conf["KEYWORD"], "MOTCUA_KEYWORD"),
+        (_("Đầu số"), conf["SHORT_CODE"], "MOTCUA_SHORT_CODE"),
+        (_("Giá một tin tra cứu (đồng)"), conf["MO_PRICE"], "MOTCUA_MO_PRICE"),
+        (_("Giá một phần tin gửi đi (đồng)"), conf["PRICE_PER_PART"], "MOTCUA_PRICE_PER_PART"),
+        (_("Giờ yên lặng"), conf["QUIET_HOURS"] or _("không"), "MOTCUA_QUIET_HOURS"),
+        (_("Giờ gửi tin xin lỗi"), conf["BATCH_TIME"], "MOTCUA_BATCH_TIME"),
+        (_("Hạn chót gửi bù"), conf["BATCH_CUTOFF"], "MOTCUA_BATCH_CUTOFF"),
+        (_("Kiểu tin nhắn mặc định"), conf["ENCODING_POLICY"], "MOTCUA_ENCODING_POLICY"),
     ]
     return render(request, "desk/connections.html", {
         "desk": who, "connections": connection_rows(conf["SMS_URL"]),
         "statuses": Status.choices, "counts": [
-            (name, [by.get(s, 0) for s, _ in Status.choices]) for name, by in sorted(counts.items())],
+            (name, [by.get(s, 0) for s, _label in Status.choices]) for name, by in sorted(counts.items())],
         "waiting": waiting, "settings_rows": setting_rows,
         "batches": BatchRun.objects.order_by("-day")[:7],
     })
@@ -534,7 +536,7 @@ def report_xlsx(request: HttpRequest) -> HttpResponse:
     who = request.desk
     start, end, group, chosen = report_params(request, who)
     report = build_for(who, chosen, start, end, group)
-    label = f"{chosen.code} {chosen.sms_name}" if chosen else "Toàn tỉnh"
+    label = f"{chosen.code} {chosen.sms_name}" if chosen else _("Toàn tỉnh")
     response = HttpResponse(
         report_lib.to_xlsx(report, label),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from motcua.domain.receipt_codes import normalise_access_code
 from motcua.domain.smstext import format_appointment_date
@@ -36,12 +37,16 @@ from motcua.lookup.replies import find_dossier
 DEFAULT_RATE_LIMIT = 10
 DEFAULT_RATE_WINDOW = 60
 
-NOT_FOUND_MESSAGE = (
+# Plain Vietnamese strings (the API answers with them as they are); ``gettext_noop`` only marks them
+# for the message catalogue, and the web page translates them when it shows them.
+NOT_FOUND_MESSAGE = gettext_noop(
     "Không tìm thấy hồ sơ với mã số biên nhận và mã tra cứu đã nhập. "
     "Vui lòng kiểm tra lại hai mã in trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả."
 )
-RATE_LIMITED_MESSAGE = "Quý Ông/Bà đã tra cứu quá nhiều lần. Vui lòng thử lại sau {seconds} giây."
-MISSING_MESSAGE = "Vui lòng nhập mã số biên nhận và mã tra cứu."
+RATE_LIMITED_MESSAGE = gettext_noop("Quý Ông/Bà đã tra cứu quá nhiều lần. Vui lòng thử lại sau {seconds} giây.")
+MISSING_MESSAGE = gettext_noop("Vui lòng nhập mã số biên nhận và mã tra cứu.")
+# Shown through ``{% translate %}`` on the lookup page; the value itself stays the domain's Vietnamese.
+ON_TIME_LABELS = (gettext_noop("Đúng hạn"), gettext_noop("Trễ hạn"))
 
 _EVENT_LABELS = dict(DossierEvent.TYPES)
 

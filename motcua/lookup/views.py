@@ -15,9 +15,10 @@ from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from motcua.domain.smstext import format_appointment_date
 from motcua.lookup import public, reports
@@ -30,8 +31,23 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def chosen_language(request: HttpRequest) -> str | None:
+    """``?lang=en`` from the public page's language links, if it names a configured language.
+
+    The desk switches language by POSTing to Django's ``set_language`` (CSRF-protected); the public
+    page carries no CSRF token on purpose, so it uses links instead. Setting a display-language
+    cookie from a GET is harmless: it is a preference, not a change of any data.
+    """
+    lang = request.GET.get("lang", "")
+    return lang if lang in dict(settings.LANGUAGES) else None
+
+
 def lookup(request: HttpRequest) -> HttpResponse:
     """``/tra-cuu?code=…&access_code=…``: the form, and the answer when both codes are given."""
+    lang = chosen_language(request)
+    if lang:
+        translation.activate(lang)
+        request.LANGUAGE_CODE = lang
     code = request.GET.get("code", "").strip()[:100]
     access_code = request.GET.get("access_code", "").strip()[:100]
     context: dict = {"code": code, "access_code": access_code, "result": None, "error": ""}
@@ -39,21 +55,28 @@ def lookup(request: HttpRequest) -> HttpResponse:
     if "code" in request.GET or "access_code" in request.GET:
         wait = public.take_try(request)
         if wait:
-            context["error"] = public.RATE_LIMITED_MESSAGE.format(seconds=wait)
+            context["error"] = _(public.RATE_LIMITED_MESSAGE).format(seconds=wait)
             status = 429
         elif not code or not access_code:
-            context["error"] = public.MISSING_MESSAGE
+            context["error"] = _(public.MISSING_MESSAGE)
             status = 400
         else:
             dossier = public.check(code, access_code)
             if dossier is None:
-                context["error"] = public.NOT_FOUND_MESSAGE
+                context["error"] = _(public.NOT_FOUND_MESSAGE)
                 status = 404
             else:
                 context["result"] = public.public_status(dossier)
     response = render(request, "lookup/lookup.html", context, status=status)
     if status == 429:
         response["Retry-After"] = str(wait)
+    if lang:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, lang, max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
     return _private(response)
 
 
@@ -77,7 +100,7 @@ def receipt(request: HttpRequest, code: str) -> HttpResponse:
     """Giấy tiếp nhận hồ sơ và hẹn trả kết quả, for the desk to print and hand to the citizen."""
     dossier = find_dossier(code)
     if dossier is None:
-        raise Http404("Không tìm thấy hồ sơ")
+        raise Http404(_("Không tìm thấy hồ sơ"))
     conf = settings.MOTCUA
     url = lookup_url(dossier.code, dossier.access_code)
     received = timezone.localtime(dossier.received_at)
