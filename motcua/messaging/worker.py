@@ -3,8 +3,9 @@
 Work is claimed with a conditional UPDATE (``status='queued'`` → ``'sending'`` with a claim token), and
 on PostgreSQL the candidate rows are picked with ``FOR UPDATE SKIP LOCKED`` so several workers spread
 the queue without ever sending a message twice. A worker that dies leaves rows in ``sending``; after
-``STUCK_AFTER`` seconds any worker puts them back in the queue (at most one send window can be doubled:
-messages the SMSC accepted but whose answer we never stored).
+``STUCK_AFTER`` seconds any worker puts them back in the queue. Outcomes are recorded every
+``transport.send_chunk`` messages (the SMPP send window), so a kill -9 doubles at most that many:
+messages the SMSC accepted but whose answer we never stored.
 """
 
 from __future__ import annotations
@@ -62,6 +63,17 @@ class QueueSink:
     def incoming(self, sms: IncomingSMS) -> None:
         self.incoming_sms.put(sms)
         self.wakeup.set()
+
+
+LINK_RETRY = timedelta(seconds=5)
+NO_CONNECTION = "no connection up"
+
+
+def link_trouble(error: str) -> bool:
+    """Every connection was down, so nothing was even tried: that must not use up MAX_ATTEMPTS, or
+    a telco outage longer than the backoff series (~10 minutes) would fail every queued notice for
+    good. (A message the SMSC throttled or lost on a dropped link was tried, and counts.)"""
+    return error == NO_CONNECTION
 
 
 def backoff(attempts: int) -> timedelta:
@@ -171,24 +183,33 @@ class Worker:
                 groups[transport.name].append(message)
         if unroutable:
             self.apply_results(
-                "", unroutable, [SendResult(m.pk, False, temporary=True, error="no connection up") for m in unroutable]
+                "", unroutable, [SendResult(m.pk, False, temporary=True, error=NO_CONNECTION) for m in unroutable]
             )
-        for name, group in groups.items():
+        for name, whole in groups.items():
             transport = self.router.by_name[name]
-            batch = [OutgoingSMS(m.pk, m.to, m.text, m.encoding) for m in group]  # type: ignore[arg-type]
-            started = time.monotonic()
-            try:
-                results = transport.send(batch)
-            except Exception as e:  # noqa: BLE001 - a broken transport must not lose the batch
-                log.exception("connection %s failed to send a batch of %d", name, len(batch))
-                results = [SendResult(m.pk, False, temporary=True, error=f"{type(e).__name__}") for m in group]
-            self.stats["send_seconds_ms"] += int((time.monotonic() - started) * 1000)
-            self.apply_results(name, group, results)
+            # Record outcomes every ``send_chunk`` messages: a worker killed mid-batch has then at most
+            # one chunk accepted by the SMSC but not recorded, i.e. at most that many sent twice.
+            chunk = getattr(transport, "send_chunk", 0) or len(whole)
+            for i in range(0, len(whole), chunk):
+                self._send_group(transport, whole[i : i + chunk])
+
+    def _send_group(self, transport, group: list[Message]) -> None:  # noqa: ANN001 - a Transport
+        name = transport.name
+        batch = [OutgoingSMS(m.pk, m.to, m.text, m.encoding) for m in group]  # type: ignore[arg-type]
+        started = time.monotonic()
+        try:
+            results = transport.send(batch)
+        except Exception as e:  # noqa: BLE001 - a broken transport must not lose the batch
+            log.exception("connection %s failed to send a batch of %d", name, len(batch))
+            results = [SendResult(m.pk, False, temporary=True, error=f"{type(e).__name__}") for m in group]
+        self.stats["send_seconds_ms"] += int((time.monotonic() - started) * 1000)
+        self.apply_results(name, group, results)
 
     def apply_results(self, connection_name: str, messages: list[Message], results: list[SendResult]) -> None:
         now = self.clock()
         by_id = {m.pk: m for m in messages}
         sent_ids, parts, permanent, temporary = [], [], defaultdict(list), defaultdict(list)
+        link: dict[str, list[int]] = defaultdict(list)
         for result in results:
             message = by_id.get(result.message_id)
             if message is None:
@@ -200,6 +221,8 @@ class Worker:
                         MessagePart(message_id=message.pk, connection=connection_name,
                                     remote_id=normalise_remote_id(remote_id))
                     )
+            elif result.temporary and link_trouble(result.error):
+                link[result.error[:255]].append(message.pk)
             elif result.temporary and message.attempts < settings.MOTCUA["MAX_ATTEMPTS"]:
                 temporary[(backoff(message.attempts), result.error[:255])].append(message.pk)
             else:
@@ -224,13 +247,18 @@ class Worker:
                 mine.filter(pk__in=ids).update(
                     status=Status.QUEUED, not_before=now + delay, error=error, claim=""
                 )
+            for error, ids in link.items():  # not this message's fault: retry without using an attempt
+                mine.filter(pk__in=ids).update(
+                    status=Status.QUEUED, not_before=now + LINK_RETRY, error=error, claim="",
+                    attempts=F("attempts") - 1,
+                )
             for error, ids in permanent.items():
                 mine.filter(pk__in=ids).update(
                     status=Status.FAILED, error=error, final_at=now, connection=connection_name
                 )
         self.stats["sent"] += len(sent_ids)
         self.stats["failed"] += sum(len(v) for v in permanent.values())
-        self.stats["retried"] += sum(len(v) for v in temporary.values())
+        self.stats["retried"] += sum(len(v) for v in temporary.values()) + sum(len(v) for v in link.values())
         for error, ids in permanent.items():
             log.warning("messages failed permanently on %s: %s (%d)", connection_name, error, len(ids))
 
