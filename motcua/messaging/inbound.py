@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from motcua.domain.phones import try_normalise_phone
@@ -66,10 +66,7 @@ def handle_incoming(sms: IncomingSMS, queue_reply: bool = True) -> Answer:
         outcome=answer.outcome,
     )
     try:
-        with transaction.atomic():
-            reply.save()
-            incoming.reply = reply
-            incoming.save()
+        save_pair(reply, incoming)
     except IntegrityError:
         existing = IncomingMessage.objects.select_related("reply").get(connection=sms.connection, remote_id=remote_id)
         log.info("MO %s on %s redelivered: already answered", remote_id, sms.connection)
@@ -77,3 +74,53 @@ def handle_incoming(sms: IncomingSMS, queue_reply: bool = True) -> Answer:
     outcome = answer.outcome
     log.info("MO id=%s on %s outcome=%s", incoming.pk, sms.connection, outcome)
     return Answer(incoming, reply, False)
+
+
+def save_pair(reply: Message, incoming: IncomingMessage) -> None:
+    """Insert the reply and the MO pointing at it, both or neither.
+
+    On PostgreSQL outside a transaction this is one statement (a CTE inserting the reply, then the MO
+    with the reply's id): atomic on its own, so one round trip instead of BEGIN, two INSERTs and
+    COMMIT. Elsewhere, or inside a caller's transaction (a savepoint then keeps a duplicate from
+    spoiling it), the two ORM inserts in ``transaction.atomic()``. A duplicate raises IntegrityError
+    either way, and nothing is kept.
+    """
+    connection = connections[Message.objects.db]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        with transaction.atomic(using=connection.alias):
+            reply.save()
+            incoming.reply = reply
+            incoming.save()
+        return
+    reply_cols, reply_values = insert_values(reply, connection)
+    mo_cols, mo_values = insert_values(incoming, connection, skip=("reply",))
+    qn = connection.ops.quote_name
+    reply_table, mo_table = qn(Message._meta.db_table), qn(IncomingMessage._meta.db_table)
+    reply_fk = qn(IncomingMessage._meta.get_field("reply").column)
+    sql = (
+        f"WITH r AS (INSERT INTO {reply_table} ({', '.join(reply_cols)}) "
+        f"VALUES ({', '.join(['%s'] * len(reply_cols))}) RETURNING {qn(Message._meta.pk.column)} AS id) "
+        f"INSERT INTO {mo_table} ({', '.join(mo_cols)}, {reply_fk}) "
+        f"VALUES ({', '.join(['%s'] * len(mo_cols))}, (SELECT id FROM r)) "
+        f"RETURNING {qn(IncomingMessage._meta.pk.column)}, {reply_fk}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*reply_values, *mo_values])
+        mo_id, reply_id = cursor.fetchone()
+    for obj, pk in ((reply, reply_id), (incoming, mo_id)):
+        obj.pk = pk
+        obj._state.adding, obj._state.db = False, connection.alias
+    incoming.reply = reply
+
+
+def insert_values(obj: object, connection, skip: tuple[str, ...] = ()) -> tuple[list[str], list]:  # noqa: ANN001
+    """Quoted columns and database values of an unsaved instance, prepared as ``Model.save`` would
+    (``pre_save`` for defaults such as ``auto_now``, then ``get_db_prep_save``); the primary key is
+    left to the database."""
+    columns, values = [], []
+    for field in obj._meta.local_concrete_fields:  # type: ignore[attr-defined]
+        if field.primary_key or field.name in skip:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        values.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+    return columns, values

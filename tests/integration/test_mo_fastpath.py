@@ -1,0 +1,187 @@
+"""``/sms/mo`` through the production WSGI entry (``motcua.wsgi.application``), which sends it past the
+middleware stack straight to the view; and the lean SQL behind every lookup (the dossier read and the
+reply + MO insert) giving the same rows as the ORM.
+
+These tests commit (``transaction=True``): on PostgreSQL the reply and the MO are then inserted by one
+statement, the path production takes, not the savepoint used inside a caller's transaction.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from motcua.lookup.replies import find_dossier, find_dossiers
+from motcua.messaging.inbound import handle_incoming
+from motcua.messaging.models import IncomingMessage, Message, Status, Template
+from motcua.messaging.transports.base import IncomingSMS
+from motcua.wsgi import application
+
+CODE, LATE = "0161701234", "0101701234"
+ON_TIME_REPLY = f"Hồ sơ của quý Ông/Bà ({CODE}) hiện đang ở bước Tiếp nhận hồ sơ, trạng thái hồ sơ: Đúng hạn."
+LATE_REPLY = f"Hồ sơ của quý Ông/Bà ({LATE}) hiện đang ở bước Tiếp nhận hồ sơ, trạng thái hồ sơ: Trễ hạn."
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def wsgi_get(path: str, params: dict[str, str], host: str = "127.0.0.1") -> tuple[int, dict[str, str], str]:
+    """One request through ``motcua.wsgi.application`` as gunicorn would make it."""
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": urlencode(params),
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": host,
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": io.StringIO(),
+    }
+    seen: dict[str, object] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info=None):  # noqa: ANN001, ANN202
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    result = application(environ, start_response)
+    try:
+        body = b"".join(result).decode()
+    finally:
+        result.close()
+    return int(str(seen["status"]).split()[0]), seen["headers"], body  # type: ignore[return-value]
+
+
+def mo(text: str, remote_id: str, **extra: str) -> dict[str, str]:
+    return {"from": "84912345678", "to": "8083", "text": text, "id": remote_id, "conn": "kannel", **extra}
+
+
+@pytest.fixture
+def dossiers(make_dossier):
+    now = timezone.now()
+    ago = now - timedelta(days=30)
+    return {
+        CODE: make_dossier(code=CODE, received=now - timedelta(days=1), appointment=now + timedelta(days=10)),
+        LATE: make_dossier("press", code=LATE, received=ago, appointment=ago + timedelta(days=7)),
+    }
+
+
+def test_lookup_through_the_wsgi_entry_is_answered_recorded_and_charged(dossiers):
+    status, headers, body = wsgi_get("/sms/mo", mo(f"mckh {CODE}", "k-1"))
+
+    assert status == 200
+    assert body == ON_TIME_REPLY
+    assert headers["X-Kannel-Coding"] == "2"  # accented: UCS-2, else Kannel sends "?" for every accent
+    assert headers["X-Kannel-From"] == "8083"
+    assert "X-Frame-Options" not in headers  # served past the middleware stack
+    record = IncomingMessage.objects.select_related("reply").get(connection="kannel", remote_id="k-1")
+    assert (record.sender, record.recipient, record.price, record.outcome) == ("84912345678", "8083", 1000, "answered")
+    assert record.reply.text == ON_TIME_REPLY
+    assert (record.reply.status, record.reply.connection, record.reply.encoding) == (Status.SENT, "kannel", "ucs2")
+    assert record.reply.kind == "lookup_reply" and record.reply.to == "84912345678"
+
+
+def test_late_dossier_and_unknown_code_get_their_exact_texts(dossiers):
+    assert wsgi_get("/sms/mo", mo(f"MCKH {LATE}", "k-2"))[2] == LATE_REPLY
+    unknown = wsgi_get("/sms/mo", mo("MCKH 0169999999", "k-3"))[2]
+    assert unknown == "Không tìm thấy hồ sơ 0169999999. Vui lòng kiểm tra lại mã số trên Giấy tiếp nhận hồ sơ."
+    outcomes = dict(IncomingMessage.objects.values_list("remote_id", "outcome"))
+    assert outcomes == {"k-2": "answered", "k-3": "unknown_code"}
+
+
+def test_redelivered_mo_is_recorded_and_answered_once_with_the_same_body(dossiers):
+    first = wsgi_get("/sms/mo", mo(f"MCKH {CODE}", "k-again"))
+    second = wsgi_get("/sms/mo", mo(f"MCKH {CODE}", "k-again"))
+
+    assert first == second
+    assert IncomingMessage.objects.filter(remote_id="k-again").count() == 1
+    assert Message.objects.filter(kind="lookup_reply").count() == 1
+    # The same Kannel id on another connection is another MO.
+    assert wsgi_get("/sms/mo", mo(f"MCKH {CODE}", "k-again", conn="kannel2"))[2] == ON_TIME_REPLY
+    assert IncomingMessage.objects.filter(remote_id="k-again").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"to": "8083", "text": "MCKH 1", "id": "x"}, "missing parameter 'from'"),
+        ({"from": "84912345678", "to": "8083", "id": "x"}, "missing parameter 'text'"),
+        ({"from": "84912345678", "to": "8083", "text": "x", "charset": "no-such"}, "unknown charset"),
+    ],
+)
+def test_bad_params_get_400_and_nothing_is_recorded(province, params, reason):
+    status, _, body = wsgi_get("/sms/mo", params)
+    assert status == 400 and reason in body
+    assert not IncomingMessage.objects.exists() and not Message.objects.exists()
+
+
+def test_gateway_token_is_checked_on_the_fast_path(dossiers, monkeypatch):
+    monkeypatch.setenv("MOTCUA_GATEWAY_TOKEN", "s3cret")
+    assert wsgi_get("/sms/mo", mo(f"MCKH {CODE}", "t-1"))[0] == 403
+    assert wsgi_get("/sms/mo", mo(f"MCKH {CODE}", "t-2", token="wrong"))[0] == 403
+    assert not IncomingMessage.objects.exists()
+    assert wsgi_get("/sms/mo", mo(f"MCKH {CODE}", "t-3", token="s3cret"))[2] == ON_TIME_REPLY
+
+
+def test_unknown_host_is_refused_as_django_would(dossiers):
+    status, _, _ = wsgi_get("/sms/mo", mo(f"MCKH {CODE}", "h-1"), host="evil.example")
+    assert status == 400
+    assert not IncomingMessage.objects.exists()
+
+
+def test_other_paths_still_go_through_django(province):
+    status, headers, _ = wsgi_get("/", {})
+    assert status == 302 and headers["Location"] == "/desk/"
+    assert headers["X-Frame-Options"] == "DENY"  # the middleware stack ran
+
+
+def test_lean_read_gives_what_the_orm_gives(dossiers, province):
+    agency = dossiers[CODE].agency
+    own = "{Tên cơ quan}: hồ sơ {Mã số biên nhận} ở bước {Tên bước giải quyết hiện tại}, {Đúng hạn/Trễ hạn}."
+    Template.objects.create(agency=agency, kind="lookup_reply", text=own)
+    dossiers[LATE].waits = [{"from": "2026-01-02T00:00:00+07:00", "to": None}]
+    dossiers[LATE].save()
+
+    found = find_dossiers([CODE, f" {LATE} "])
+    assert set(found) == {CODE, LATE}
+    for code, dossier in found.items():
+        orm = type(dossier).objects.select_related("agency", "procedure").get(code=code)
+        fields = [f.attname for f in type(dossier)._meta.concrete_fields]
+        assert [getattr(dossier, f) for f in fields] == [getattr(orm, f) for f in fields]
+        assert dossier.agency == orm.agency and dossier.agency.sms_name == orm.agency.sms_name
+        assert dossier.procedure.name == orm.procedure.name
+    assert found[CODE].lookup_template == own
+    assert found[LATE].lookup_template is None
+    assert found[LATE].waits == [{"from": "2026-01-02T00:00:00+07:00", "to": None}]
+    assert find_dossier("0169999999") is None
+
+
+def test_reply_and_mo_are_both_kept_or_neither(dossiers):
+    def sms(remote_id: str) -> IncomingSMS:
+        return IncomingSMS(sender="0912345678", recipient="8083", text=f"MCKH {CODE}", connection="sim",
+                           remote_id=remote_id)
+
+    first = handle_incoming(sms("p-1"), queue_reply=False)
+    assert first.incoming.pk and first.reply.pk and first.incoming.reply_id == first.reply.pk
+    again = handle_incoming(sms("p-1"), queue_reply=False)
+    assert again.duplicate and again.incoming.pk == first.incoming.pk and again.reply.text == first.reply.text
+    assert (IncomingMessage.objects.count(), Message.objects.count()) == (1, 1)
+
+    # Inside a caller's transaction a duplicate leaves that transaction usable.
+    with transaction.atomic():
+        assert handle_incoming(sms("p-1")).duplicate
+        handle_incoming(sms("p-2"))
+    assert (IncomingMessage.objects.count(), Message.objects.count()) == (2, 2)
+
+    # The MO insert failing takes the reply with it (a reply row without its MO would be sent unpaid).
+    with pytest.raises(IntegrityError):
+        from motcua.messaging.inbound import save_pair
+
+        reply = Message(kind="lookup_reply", cause="reply:orphan", to="84912345678", text="x")
+        save_pair(reply, IncomingMessage(connection="sim", remote_id="p-1", sender="84912345678",
+                                         recipient="8083", text="x"))
+    assert not Message.objects.filter(cause="reply:orphan").exists()
