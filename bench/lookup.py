@@ -181,7 +181,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, workers: int, threads: int, db_url: str) -> subprocess.Popen:
+def start_server(port: int, workers: int, threads: int, db_url: str, app: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": db_url,
@@ -194,7 +194,7 @@ def start_server(port: int, workers: int, threads: int, db_url: str) -> subproce
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     proc = subprocess.Popen(
         [
-            gunicorn, "bench.lookup:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+            gunicorn, app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
             "--threads", str(threads), "--worker-class", "gthread", "--keep-alive", "30",
             "--log-level", "warning", "--backlog", "2048", "--no-control-socket",
         ],
@@ -297,6 +297,19 @@ end
         os.unlink(f.name)
 
 
+def cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine from /proc/stat: gunicorn, PostgreSQL and the load
+    generator all share it."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_busy(before: tuple[int, int], after: tuple[int, int]) -> float:
+    total = after[1] - before[1]
+    return 100.0 * (after[0] - before[0]) / total if total else 0.0
+
+
 def check_database(n: int) -> dict:
     from django.db.models import Count
 
@@ -319,6 +332,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--fresh", action="store_true", help="drop and regenerate the bench database")
+    parser.add_argument(
+        "--app", default="motcua.wsgi:application",
+        help="WSGI app: the production entry (default; /sms/mo past the middleware) or bench.lookup:application "
+        "(the full Django stack, for comparison)",
+    )
     parser.add_argument("--wrk", type=int, default=0, metavar="SECONDS", help="also run wrk for this long")
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "")
@@ -342,15 +360,19 @@ def main() -> int:
     reset_messages()
 
     port = free_port()
-    server = start_server(port, args.workers, args.threads, db_url)
+    server = start_server(port, args.workers, args.threads, db_url, args.app)
     try:
         work = plan(args.requests)
         asyncio.run(drive(port, work[:500], min(args.connections, 8)))  # warm every worker and connection
         reset_messages()
+        cpu_before = cpu_times()
         elapsed, latencies, bad = asyncio.run(drive(port, work, args.connections))
+        busy = cpu_busy(cpu_before, cpu_times())
         wrk_out = ""
         if args.wrk and shutil.which("wrk"):
+            wrk_before = cpu_times()
             wrk_out = run_wrk(port, work, args.connections, args.wrk)
+            wrk_out += f"machine CPU busy during wrk: {cpu_busy(wrk_before, cpu_times()):.0f} % of {os.cpu_count()} cores\n"
     finally:
         stop_server(server)
 
@@ -361,7 +383,8 @@ def main() -> int:
         f"gunicorn gthread {args.workers} workers x {args.threads} threads, {args.connections} keep-alive "
         f"connections, {os.cpu_count()} CPUs"
     )
-    print(f"lookups: {len(latencies):,} in {elapsed:.2f} s = {rate:,.0f}/s")
+    print(f"app {args.app}")
+    print(f"lookups: {len(latencies):,} in {elapsed:.2f} s = {rate:,.0f}/s (machine CPU busy {busy:.0f} %)")
     print(
         f"latency ms: p50 {pct(latencies, 0.50):.1f}  p90 {pct(latencies, 0.90):.1f}  "
         f"p99 {pct(latencies, 0.99):.1f}  max {latencies[-1] * 1000:.1f}  mean {statistics.fmean(latencies) * 1000:.1f}"

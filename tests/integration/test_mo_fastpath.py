@@ -75,6 +75,7 @@ def test_lookup_through_the_wsgi_entry_is_answered_recorded_and_charged(dossiers
 
     assert status == 200
     assert body == ON_TIME_REPLY
+    assert headers["Content-Length"] == str(len(ON_TIME_REPLY.encode()))  # not chunked, as Django sends it
     assert headers["X-Kannel-Coding"] == "2"  # accented: UCS-2, else Kannel sends "?" for every accent
     assert headers["X-Kannel-From"] == "8083"
     assert "X-Frame-Options" not in headers  # served past the middleware stack
