@@ -1,19 +1,20 @@
 """MO lookups (``MCKH <code>`` to 8083) through Kannel's get-url ``/sms/mo``: target ≥ 1,000/s, p99 ≤ 50 ms.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test /work/venv/bin/python bench/lookup.py \
-        [--requests 20000] [--connections 32] [--workers 2] [--threads 4] [--wrk] [--fresh]
+        [--requests 20000] [--connections 32] [--workers 2] [--threads 4] [--wrk SECONDS] [--fresh] [--app APP]
 
 Works in its own database (``motcua_lookup_bench`` on the same server, created and migrated here), so the
 test database is never touched. 100,000 dossiers are made with ``bulk_create`` (half on time, half late,
 20 agencies, codes ``{agency}26{serial:05d}``) and reused by later runs unless ``--fresh``.
 
 Each run empties the messaging tables, starts gunicorn on 127.0.0.1 (gthread, ``--workers`` ×
-``--threads``) serving ``/sms/mo`` (``motcua.messaging.gateway_views.sms_mo``, mounted by this module's own
-URLconf in case the site's does not mount it), and drives it from an asyncio load generator in this
+``--threads``) serving ``/sms/mo`` through the production entry ``motcua.wsgi:application`` (which sends
+it past the middleware stack to ``gateway_views.sms_mo``); ``--app bench.lookup:application`` serves it
+through the full Django stack instead (this module's URLconf), for comparison. It drives it from an asyncio load generator in this
 process: ``--connections`` keep-alive HTTP/1.1 connections, each sending one MO after the other with a
 unique Kannel id and a random dossier code (10 % of them unknown codes). Every response body is checked
 against the expected reply, then the database is checked: one IncomingMessage per request, each with its
-outcome and its reply row. Prints lookups/s and p50/p90/p99/max latency. ``--wrk`` also runs ``wrk``
+outcome and its reply row. Prints lookups/s, p50/p90/p99/max latency and how busy the machine's CPUs were. ``--wrk`` also runs ``wrk``
 (if installed) with a Lua script for the same requests, for a load generator that costs less CPU.
 
 Both the load generator and PostgreSQL share the machine's cores with gunicorn: on 2 cores the numbers are
