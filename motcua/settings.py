@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -86,6 +87,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file, not SQLite's shared-cache memory database: that one has table locks which ignore
+    # the busy timeout, so concurrent requests (live_server) would fail where production would wait.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env("MOTCUA_TEST_DB_NAME") or str(Path(tempfile.gettempdir()) / f"motcua-test-{os.getpid()}.sqlite3")
+    }
 else:
     # A test database per test process, so several test runs (and engineers) can share one PostgreSQL.
     DATABASES["default"]["TEST"] = {

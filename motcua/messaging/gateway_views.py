@@ -30,6 +30,7 @@ import time
 from urllib.parse import parse_qsl
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -125,6 +126,10 @@ def guarded(handler):  # noqa: ANN001, ANN201 - a view decorator
             return text_response(str(e), 403)
         except BadRequest as e:
             return text_response(f"Bad request: {e}", 400)
+        except DatabaseError:
+            # Nothing was recorded (the transaction rolled back): 503 tells the gateway to try again.
+            log.exception("gateway call %s failed on the database", request.path)
+            return text_response("Temporarily unavailable, retry", 503)
 
     view.__name__ = view.__qualname__ = handler.__name__
     view.__doc__ = handler.__doc__
@@ -212,9 +217,12 @@ def still_sending(remote_id: str) -> bool:
 def apply_report_waiting(report: DeliveryReport, wait: float = MATCH_WAIT_SECONDS) -> bool:
     deadline = time.monotonic() + wait
     while True:
+        # Look at "sending" *before* trying: the worker stores the ids and leaves "sending" in one
+        # transaction, so if it had already left, a failed match really is an unknown id.
+        sending = still_sending(report.remote_id)
         if apply_report(report):
             return True
-        if time.monotonic() >= deadline or not still_sending(report.remote_id):
+        if not sending or time.monotonic() >= deadline:
             return False
         time.sleep(0.05)
 
