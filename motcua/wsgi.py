@@ -19,10 +19,8 @@ What it skips is only middleware output irrelevant to an SMS gateway: ``X-Frame-
 """
 
 import os
-import time
 
 from django.core.wsgi import get_wsgi_application
-from django.db import DEFAULT_DB_ALIAS, connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
 django_application = get_wsgi_application()
@@ -35,11 +33,6 @@ from django.http import HttpRequest, HttpResponse  # noqa: E402
 from motcua.messaging.gateway_views import sms_mo  # noqa: E402
 
 MO_PATH = "/sms/mo"
-# CONN_HEALTH_CHECKS costs a "SELECT 1" round trip at the start of every request. Under load Kannel's
-# requests come milliseconds apart on the same connection, so a connection that answered less than this
-# many seconds ago is taken as alive (a dead one still fails the request, and Django replaces it then).
-HEALTHY_FOR = 1.0
-LAST_OK = "_motcua_last_ok"
 
 
 def _checked_mo(request: HttpRequest) -> HttpResponse:
@@ -53,13 +46,8 @@ _mo_view = convert_exception_to_response(_checked_mo)
 def sms_mo_app(environ: dict, start_response) -> HttpResponse:  # noqa: ANN001
     """``/sms/mo`` without the middleware stack; see the module docstring for what is kept."""
     signals.request_started.send(sender=django_application.__class__, environ=environ)
-    connection = connections[DEFAULT_DB_ALIAS]
-    if connection.connection is not None and time.monotonic() - getattr(connection, LAST_OK, 0.0) < HEALTHY_FOR:
-        connection.health_check_done = True  # it answered well under a second ago: spare the SELECT 1
     request = WSGIRequest(environ)
     response = _mo_view(request)
-    if response.status_code < 500 and not connection.errors_occurred and connection.connection is not None:
-        setattr(connection, LAST_OK, time.monotonic())
     response._handler_class = django_application.__class__  # response.close() sends request_finished
     if not response.streaming and not response.has_header("Content-Length"):
         response["Content-Length"] = str(len(response.content))  # as CommonMiddleware: no chunked reply
