@@ -254,6 +254,8 @@ function onBind(session, pdu) {
 }
 
 const server = smpp.createServer((session) => {
+  // Real SMSCs answer at once; Node's default (Nagle on) would hold small resps ~40 ms for an ACK.
+  session.socket.setNoDelay(true);
   sessions.add(session);
   session.on('bind_transceiver', (pdu) => onBind(session, pdu));
   session.on('bind_transmitter', (pdu) => onBind(session, pdu));
