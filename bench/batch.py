@@ -28,10 +28,11 @@ import sys
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._database import bench_url, ensure_database  # noqa: E402
 
 BENCH_DB = "motcua_batch_bench"  # its own: bench/mt_throughput.py drops motcua_bench
 TOTAL = 1_000_000
@@ -41,23 +42,6 @@ DUE_WAITING = 500
 AGENCIES = 20
 BATCH_AT = (2026, 11, 25, 17, 30)
 TARGET_SECONDS = 5.0
-
-
-def bench_url(base: str) -> str:
-    parts = urlsplit(base)
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-
-
-def ensure_database(base: str, fresh: bool) -> None:
-    import psycopg
-
-    with psycopg.connect(base, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)).fetchone()
-        if exists and fresh:
-            conn.execute(f'DROP DATABASE "{BENCH_DB}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
 def populate() -> float:
@@ -217,8 +201,8 @@ def main() -> int:
     if not base.startswith(("postgres://", "postgresql://")):
         print("DATABASE_URL=postgres://… is required (the bench uses its own database motcua_batch_bench there)")
         return 2
-    ensure_database(base, args.fresh)
-    os.environ["DATABASE_URL"] = bench_url(base)
+    ensure_database(base, BENCH_DB, args.fresh)
+    os.environ["DATABASE_URL"] = bench_url(base, BENCH_DB)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
     import django
 

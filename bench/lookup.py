@@ -36,10 +36,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._database import bench_url, ensure_database  # noqa: E402
 
 BENCH_DB = "motcua_lookup_bench"
 TOTAL = 100_000
@@ -85,22 +87,6 @@ def application(environ, start_response):  # gunicorn bench.lookup:application
 
 
 # --- data ------------------------------------------------------------------------------------------
-
-
-def bench_url(base: str) -> str:
-    return urlunsplit(urlsplit(base)._replace(path=f"/{BENCH_DB}"))
-
-
-def ensure_database(base: str, fresh: bool) -> None:
-    import psycopg
-
-    with psycopg.connect(base, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)).fetchone()
-        if exists and fresh:
-            conn.execute(f'DROP DATABASE "{BENCH_DB}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
 def code_of(agency: int, serial: int) -> str:
@@ -344,8 +330,8 @@ def main() -> int:
     if not base.startswith(("postgres://", "postgresql://")):
         print("DATABASE_URL=postgres://… is required (the bench uses its own database motcua_lookup_bench)")
         return 2
-    ensure_database(base, args.fresh)
-    db_url = bench_url(base)
+    ensure_database(base, BENCH_DB, args.fresh)
+    db_url = bench_url(base, BENCH_DB)
     os.environ["DATABASE_URL"] = db_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
     os.environ["MOTCUA_LOG_LEVEL"] = "WARNING"

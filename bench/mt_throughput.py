@@ -20,21 +20,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
+from bench import _database as database  # noqa: E402
 
 BENCH_DB = "motcua_bench"
 
 
+BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
 def bench_url() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    return base.rsplit("/", 1)[0] + "/" + BENCH_DB
+    return database.bench_url(BASE_URL, BENCH_DB)
 
 
 def recreate_database() -> None:
-    admin = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+    database.ensure_database(BASE_URL, BENCH_DB, fresh=True)
 
 
 def setup_django() -> None:

@@ -1,0 +1,24 @@
+"""Each benchmark gets its own PostgreSQL database beside the one DATABASE_URL names, so the test database
+and the other benchmarks' data are never touched."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+
+def bench_url(base: str, name: str) -> str:
+    """``base`` (any database on the server) with the database name replaced by ``name``."""
+    return urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+
+
+def ensure_database(base: str, name: str, fresh: bool) -> None:
+    """Create ``name`` on the server of ``base`` if missing; with ``fresh``, drop it first."""
+    import psycopg
+
+    with psycopg.connect(base, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists and fresh:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
