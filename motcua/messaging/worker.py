@@ -154,23 +154,31 @@ class Worker:
     # --- sending -----------------------------------------------------------------------------
 
     def claim(self, limit: int | None = None) -> list[Message]:
+        """Take up to ``limit`` due messages in one statement: a conditional UPDATE whose candidates are
+        picked with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite serialises writers anyway), returning
+        what the send needs. One round trip, because the worker does this for every batch."""
         now = self.clock()
         token = uuid.uuid4().hex
-        with transaction.atomic():
-            candidates = Message.objects.filter(status=Status.QUEUED, not_before__lte=now).order_by("id")
-            if connection.vendor == "postgresql":
-                candidates = candidates.select_for_update(skip_locked=True)
-            ids = list(candidates.values_list("id", flat=True)[: limit or self.batch_size])
-            if not ids:
-                return []
-            Message.objects.filter(id__in=ids, status=Status.QUEUED).update(
-                status=Status.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
+        table = connection.ops.quote_name(Message._meta.db_table)
+        lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+        at = connection.ops.adapt_datetimefield_value(now)
+        with transaction.atomic(), connection.cursor() as cursor:
+            # The candidates go in a MATERIALIZED CTE: as a plain "IN (subquery LIMIT n)" PostgreSQL may
+            # run the subquery more than once and claim more than n rows.
+            cursor.execute(
+                f"WITH picked AS MATERIALIZED (SELECT id FROM {table} WHERE status = %s AND not_before <= %s "
+                f"ORDER BY id LIMIT %s{lock}) "
+                f"UPDATE {table} SET status = %s, claim = %s, claimed_at = %s, attempts = attempts + 1 "
+                "WHERE status = %s AND id IN (SELECT id FROM picked) "
+                'RETURNING id, "to", text, encoding, attempts, preferred_connection, agency_id',
+                [Status.QUEUED, at, limit or self.batch_size, Status.SENDING, token, at, Status.QUEUED],
             )
-        return list(
-            Message.objects.filter(claim=token, status=Status.SENDING).only(
-                "id", "to", "text", "encoding", "attempts", "preferred_connection", "agency_id", "claim"
-            )
-        )
+            rows = cursor.fetchall()
+        return [
+            Message(id=pk, to=to, text=text, encoding=enc, attempts=attempts, preferred_connection=pref,
+                    agency_id=agency_id, claim=token, status=Status.SENDING)
+            for pk, to, text, enc, attempts, pref, agency_id in sorted(rows)
+        ]
 
     def send(self, messages: list[Message]) -> None:
         groups: dict[str, list[Message]] = defaultdict(list)
@@ -309,18 +317,21 @@ class Worker:
         by_conn: dict[str, list[str]] = defaultdict(list)
         for conn, rid in keyed:
             by_conn[conn].append(rid)
-        found: dict[tuple[str, str], MessagePart] = {}
+        found: dict[tuple[str, str], tuple[int, int, str]] = {}  # key -> (part id, message id, status)
         for conn, rids in by_conn.items():
             for i in range(0, len(rids), 900):
-                for part in MessagePart.objects.filter(connection=conn, remote_id__in=rids[i : i + 900]):
-                    found[(part.connection, part.remote_id)] = part
+                rows = MessagePart.objects.filter(connection=conn, remote_id__in=rids[i : i + 900]).values_list(
+                    "remote_id", "pk", "message_id", "status"
+                )
+                for remote_id, pk, message_id, part_status in rows:
+                    found[(conn, remote_id)] = (pk, message_id, part_status)
         updates: dict[str, list[int]] = defaultdict(list)
         touched: set[int] = set()
-        for key, part in found.items():
+        for key, (pk, message_id, part_status) in found.items():
             status = REPORT_STATUS[keyed[key][1].status]
-            if STATUS_RANK[status] > STATUS_RANK[Status(part.status)]:
-                updates[status].append(part.pk)
-                touched.add(part.message_id)
+            if STATUS_RANK[status] > STATUS_RANK[Status(part_status)]:
+                updates[status].append(pk)
+                touched.add(message_id)
         with transaction.atomic():
             for status, ids in updates.items():
                 MessagePart.objects.filter(pk__in=ids, status=Status.SENT).update(status=status, reported_at=now)
