@@ -151,6 +151,17 @@ def _plausible(value: datetime) -> datetime:
 Instant = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_plausible)]
 
 
+def _plausible_day(value: date) -> date:
+    """A day in 2000–2099, as for instants: ``0001-01-01`` or ``9999-12-31`` as a filter would overflow
+    the conversion of its local midnight to UTC (a 500) and matches nothing anyway."""
+    if not EARLIEST.year <= value.year < LATEST.year:
+        raise ValueError("ngày ngoài khoảng 2000–2099")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_plausible_day)]
+
+
 def has_control_chars(value: str) -> bool:
     return any(ord(c) < 32 or ord(c) == 127 for c in value)
 
@@ -345,7 +356,7 @@ def read_dossier(request, code: str):
 class ListFilters(Schema):
     state: DossierState | None = None
     national_state: int | None = Field(None, ge=1, le=10)
-    due: date | None = Field(None, description="Ngày hẹn trả (yyyy-mm-dd)")
+    due: Day | None = Field(None, description="Ngày hẹn trả (yyyy-mm-dd)")
     late: bool | None = Field(None, description="true: chỉ hồ sơ trễ hạn")
     agency: Text | None = Field(None, max_length=3)
     limit: int = Field(50, ge=1, le=500)

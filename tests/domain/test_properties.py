@@ -30,7 +30,9 @@ from motcua.domain.dvcqg import (
 from motcua.domain.phones import CARRIER_PREFIXES, OLD_TO_NEW_PREFIX, InvalidPhone, Phone, normalise_phone
 
 # A reason staff can read: Vietnamese, i.e. with at least one letter only Vietnamese spelling uses here.
-VIETNAMESE_LETTER = re.compile(r"[ăâđêôơưĂÂĐÊÔƠƯàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]")
+VIETNAMESE_LETTER = re.compile(
+    r"[ăâđêôơưĂÂĐÊÔƠƯàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]"
+)
 
 # -- phones ------------------------------------------------------------------------------------------
 
@@ -64,7 +66,9 @@ def written(draw: st.DrawFn, national: str) -> str:
         "(+84)": ("(+84) ", subscriber),
         "0084": ("0084", subscriber),
     }[style]
-    separators = draw(st.lists(st.sampled_from(["", "", " ", ".", "-"]), min_size=len(digits), max_size=len(digits)))
+    separators = draw(
+        st.lists(st.sampled_from(["", "", " ", ".", "-"]), min_size=len(digits), max_size=len(digits))
+    )
     body = digits[0] + "".join(sep + digit for sep, digit in zip(separators[1:], digits[1:], strict=True))
     lead = draw(st.sampled_from(["", " ", "  "])) if head else ""
     return head + draw(st.sampled_from(["", " "])) + body + lead
@@ -156,9 +160,11 @@ def test_parse_date_round_trips_the_national_format(moment: datetime) -> None:
     assert parse_date(int(text), "NgayTiepNhan") == expected  # a sender that writes the date as a number
 
 
-@given(st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31)).filter(
-    lambda d: not 2000 <= d.year <= 2099
-))
+@given(
+    st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31)).filter(
+        lambda d: not 2000 <= d.year <= 2099
+    )
+)
 def test_parse_date_refuses_years_outside_2000_2099(moment: datetime) -> None:
     try:
         parse_date(moment.strftime("%Y%m%d%H%M%S"), "NgayTra")
@@ -173,7 +179,9 @@ def test_parse_date_refuses_years_outside_2000_2099(moment: datetime) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-(10**20), max_value=10**20) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -198,7 +206,10 @@ RECORD_FIELDS = {
     "TrangThaiHoSo": st.one_of(st.integers(min_value=-2, max_value=12), st.text(max_size=4), json_values),
     "DonViXuLy": json_values,
     "QuaTrinhXuLy": st.one_of(
-        st.lists(st.fixed_dictionaries({}, optional={"NoiDungXuLy": json_values, "ThoiDiemXuLy": dates}), max_size=3),
+        st.lists(
+            st.fixed_dictionaries({}, optional={"NoiDungXuLy": json_values, "ThoiDiemXuLy": dates}),
+            max_size=3,
+        ),
         json_values,
     ),
     "DanhSachHoSoBoSung": st.one_of(
@@ -218,8 +229,15 @@ progress_records = st.one_of(json_values, st.fixed_dictionaries({}, optional=PRO
 
 @settings(max_examples=500)
 @given(records)
-@example({"MaHoSo": "G09.20-20260609-0092637", "MaTTHC": "1.004628", "NgayTiepNhan": "20261123090000",
-          "TrangThaiHoSo": 2, "NgayHenTra": "20261122090000"})  # appointment before receipt
+@example(
+    {
+        "MaHoSo": "G09.20-20260609-0092637",
+        "MaTTHC": "1.004628",
+        "NgayTiepNhan": "20261123090000",
+        "TrangThaiHoSo": 2,
+        "NgayHenTra": "20261122090000",
+    }
+)  # appointment before receipt
 @example({"MaHoSo": "A\x00B", "MaTTHC": "1", "NgayTiepNhan": "20261123090000", "TrangThaiHoSo": 2})
 def test_parse_record_gives_a_record_or_a_record_error(record: object) -> None:
     try:
@@ -248,11 +266,19 @@ def test_parse_progress_gives_a_record_or_a_record_error(record: object) -> None
 
 def test_a_valid_record_parses() -> None:
     """The properties above would pass vacuously if every record were refused: one real record parses."""
-    parsed = parse_record({
-        "MaHoSo": "G09.20-20260609-0092637", "MaTTHC": "1.004628", "TenTTHC": "Cấp thẻ hướng dẫn viên",
-        "ChuHoSo": "Nguyễn Văn An", "SoDienThoai": "0912 345 678", "NgayTiepNhan": "20261123090000",
-        "NgayHenTra": "20261130090000", "TrangThaiHoSo": "4", "NgayNopHoSo": "20261122000000",
-    })
+    parsed = parse_record(
+        {
+            "MaHoSo": "G09.20-20260609-0092637",
+            "MaTTHC": "1.004628",
+            "TenTTHC": "Cấp thẻ hướng dẫn viên",
+            "ChuHoSo": "Nguyễn Văn An",
+            "SoDienThoai": "0912 345 678",
+            "NgayTiepNhan": "20261123090000",
+            "NgayHenTra": "20261130090000",
+            "TrangThaiHoSo": "4",
+            "NgayNopHoSo": "20261122000000",
+        }
+    )
     assert parsed.code == "G09.20-20260609-0092637"
     assert parsed.received_at == datetime(2026, 11, 23, 9, 0, tzinfo=LOCAL_TZ)
 
@@ -260,11 +286,20 @@ def test_a_valid_record_parses() -> None:
 # -- working-time calendar ---------------------------------------------------------------------------
 
 CAL = WorkCalendar()
-ZONES = [LOCAL_TZ, UTC, ZoneInfo("Asia/Tokyo"), ZoneInfo("America/New_York"), ZoneInfo("Europe/Paris"),
-         timezone(timedelta(hours=-12)), timezone(timedelta(hours=14))]
+ZONES = [
+    LOCAL_TZ,
+    UTC,
+    ZoneInfo("Asia/Tokyo"),
+    ZoneInfo("America/New_York"),
+    ZoneInfo("Europe/Paris"),
+    timezone(timedelta(hours=-12)),
+    timezone(timedelta(hours=14)),
+]
 
 received_instants = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31, 23, 59, 59), timezones=st.sampled_from(ZONES)
+    min_value=datetime(2000, 1, 1),
+    max_value=datetime(2099, 12, 31, 23, 59, 59),
+    timezones=st.sampled_from(ZONES),
 )
 day_counts = st.one_of(
     st.integers(min_value=0, max_value=60),
