@@ -360,7 +360,7 @@ class ListFilters(Schema):
     late: bool | None = Field(None, description="true: chỉ hồ sơ trễ hạn")
     agency: Text | None = Field(None, max_length=3)
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=1_000_000_000)  # beyond 64 bits the database driver raises (a 500)
 
 
 @api.get("/v1/dossiers", response={200: Page, **ERR}, tags=["dossiers"])

@@ -256,6 +256,14 @@ def test_a_due_day_outside_2000_2099_is_a_422_not_a_500(bearers, due) -> None:
         assert response.json()["errors"][0]["field"] == "due"
 
 
+@pytest.mark.parametrize("offset", [str(2**63), str(10**30)])
+def test_a_huge_offset_is_a_422_not_a_500(bearers, offset) -> None:
+    """``?offset=9223372036854775808`` does not fit the database's 64-bit integer: the driver raised."""
+    response = Client().get("/api/v1/dossiers", {"offset": offset}, headers=bearers[0])
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "offset"
+
+
 def test_a_due_day_inside_the_range_still_filters(bearers) -> None:
     from motcua.dossiers.models import Dossier
 
