@@ -27,13 +27,20 @@ class RecordError(ValueError):
         self.message = message
 
 
+def _as_text(value: Any, field_name: str) -> str:
+    """str() of a value, refusing ints too long to print (Python raises ValueError past 4,300 digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
+        raise RecordError(field_name, "số quá dài")
+    return str(value).strip()
+
+
 def parse_date(value: Any, field_name: str, required: bool = False) -> datetime | None:
     """``yyyyMMddHHmmss`` local time (also accepts ``yyyyMMdd``); empty string = not set."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise RecordError(field_name, "bắt buộc (định dạng yyyyMMddHHmmss)")
         return None
-    text = str(value).strip()
+    text = _as_text(value, field_name)
     for fmt in ("%Y%m%d%H%M%S", "%Y%m%d"):
         if len(text) == len(datetime(2000, 1, 1).strftime(fmt)) and text.isdigit():
             try:
@@ -53,7 +60,7 @@ def _text(record: dict, name: str, required: bool = False, max_len: int = 500) -
         value = ""
     if not isinstance(value, (str, int)):
         raise RecordError(name, "phải là chuỗi")
-    value = str(value).strip()
+    value = _as_text(value, name)
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise RecordError(name, "chứa ký tự điều khiển")
     if required and not value:

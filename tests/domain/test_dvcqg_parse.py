@@ -86,3 +86,13 @@ def test_progress_records():
         with pytest.raises(RecordError) as e:
             parse_progress(bad)
         assert e.value.field == field
+
+
+def test_an_integer_too_long_to_print_is_a_record_error_naming_the_field():
+    huge = 10**5000
+    with pytest.raises(RecordError) as err:
+        parse_date(huge, "NgayHenTra")
+    assert err.value.field == "NgayHenTra"
+    with pytest.raises(RecordError) as err:
+        parse_record({"MaHoSo": huge, "TrangThaiHoSo": 2, "NgayTiepNhan": "20261123090000", "MaTTHC": "1"})
+    assert err.value.field == "MaHoSo"
