@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 from pydantic import AfterValidator, BeforeValidator
@@ -344,7 +344,7 @@ def create_dossier(request, payload: DossierIn):
         ),
         actor=request.auth.actor,
     )
-    return 201, dossier_detail(dossier)
+    return Status(201, dossier_detail(dossier))
 
 
 @api.get("/v1/dossiers/{code}", response={200: DossierDetail, **ERR}, tags=["dossiers"])
@@ -406,7 +406,7 @@ def post_event(request, code: str, payload: EventIn):
         reason=payload.reason,
     )
     dossier.refresh_from_db()
-    return 201, dossier_detail(dossier)
+    return Status(201, dossier_detail(dossier))
 
 
 # --- DVCQG sync ------------------------------------------------------------------------------
