@@ -151,10 +151,10 @@ def to_xlsx(report: Report, scope_label: str) -> bytes:
     ws = wb.active
     ws.title = "Tin nhắn"
     ws.append([f"Báo cáo tin nhắn — {scope_label}", f"{report.start:%d/%m/%Y} – {report.end:%d/%m/%Y}"])
-    ws.append(["Loại tin", *[label for _, label in report.statuses], "Tổng", "Số tin (phần)", "Chi phí (đồng)",
+    ws.append(["Loại tin", *[str(label) for _, label in report.statuses], "Tổng", "Số tin (phần)", "Chi phí (đồng)",
                "Tỉ lệ đến máy (%)"])
     for k in report.kinds:
-        ws.append([k["label"], *k["status_list"], k["total"], k["parts"], k["cost"], k["delivery_rate"]])
+        ws.append([str(k["label"]), *k["status_list"], k["total"], k["parts"], k["cost"], k["delivery_rate"]])
     t = report.totals
     ws.append(["Tổng cộng", *[""] * len(report.statuses), t["messages"], t["parts"], t["cost"], t["delivery_rate"]])
 

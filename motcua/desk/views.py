@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from motcua.desk import reports as report_lib
@@ -245,7 +245,7 @@ def event_labels(event: DossierEvent) -> dict:
     """State names and the replaced appointment as staff read them, not as stored."""
     def label(state: str) -> str:
         try:
-            return DossierState(state).label
+            return pgettext("dossier state", DossierState(state).label)
         except ValueError:
             return state
 
@@ -294,7 +294,7 @@ def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "desk/dossier.html", {
         "desk": who, "d": dossier, "items": timeline(dossier), "actions": available_actions(dossier),
         "steps": dossier.procedure.step_names(), "receipt_url": receipt_url(dossier.code),
-        "on_time": services.on_time(dossier, now), "state_label": dossier.state_enum.label,
+        "on_time": services.on_time(dossier, now), "state_label": pgettext("dossier state", dossier.state_enum.label),
         "new_appointment": to_input(restarted_appointment(dossier, now)),
         "appointment_input": to_input(dossier.appointment_at),
     })

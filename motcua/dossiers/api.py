@@ -298,7 +298,7 @@ def dossier_detail(d: Dossier) -> dict[str, Any]:
     out["timeline"] = [
         {
             "type": e.type,
-            "label": labels.get(e.type, e.type),
+            "label": str(labels.get(e.type, e.type)),
             "occurred_at": e.occurred_at,
             "recorded_at": e.recorded_at,
             "actor": e.actor,

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from motcua.domain.states import DEFAULT_STEPS, DossierState
 
@@ -115,7 +116,7 @@ class Dossier(models.Model):
     appointment_at = models.DateTimeField("ngày hẹn trả", db_index=True)
     current_step = models.CharField("bước hiện tại", max_length=255)
     state = models.CharField(
-        "trạng thái", max_length=24, choices=[(s.value, s.label) for s in DossierState], db_index=True
+        "trạng thái", max_length=24, choices=[(s.value, pgettext_lazy("dossier state", s.label)) for s in DossierState], db_index=True
     )
     finished_at = models.DateTimeField("ngày kết thúc xử lý", null=True, blank=True)
     returned_at = models.DateTimeField("ngày trả kết quả", null=True, blank=True)
@@ -161,18 +162,18 @@ class DossierEvent(models.Model):
     PAYMENT_REQUESTED = "payment_requested"
     PROCESSING = "processing"
     TYPES = [
-        (CREATED, "Tiếp nhận hồ sơ"),
-        (STEP_CHANGED, "Chuyển bước"),
-        (SUPPLEMENT_REQUESTED, "Yêu cầu bổ sung"),
-        (SUPPLEMENT_RECEIVED, "Nhận hồ sơ bổ sung"),
-        (RESCHEDULED, "Hẹn lại ngày trả"),
-        (RESULT_READY, "Có kết quả (Trả kết quả)"),
-        (RETURNED, "Đã trả kết quả"),
-        (WITHDRAWN, "Công dân rút hồ sơ"),
-        (STOPPED, "Dừng xử lý"),
-        (REJECTED, "Không tiếp nhận"),
-        (PAYMENT_REQUESTED, "Yêu cầu nghĩa vụ tài chính"),
-        (PROCESSING, "Đang xử lý"),
+        (CREATED, pgettext_lazy("dossier event", "Tiếp nhận hồ sơ")),
+        (STEP_CHANGED, pgettext_lazy("dossier event", "Chuyển bước")),
+        (SUPPLEMENT_REQUESTED, pgettext_lazy("dossier event", "Yêu cầu bổ sung")),
+        (SUPPLEMENT_RECEIVED, pgettext_lazy("dossier event", "Nhận hồ sơ bổ sung")),
+        (RESCHEDULED, pgettext_lazy("dossier event", "Hẹn lại ngày trả")),
+        (RESULT_READY, pgettext_lazy("dossier event", "Có kết quả (Trả kết quả)")),
+        (RETURNED, pgettext_lazy("dossier event", "Đã trả kết quả")),
+        (WITHDRAWN, pgettext_lazy("dossier event", "Công dân rút hồ sơ")),
+        (STOPPED, pgettext_lazy("dossier event", "Dừng xử lý")),
+        (REJECTED, pgettext_lazy("dossier event", "Không tiếp nhận")),
+        (PAYMENT_REQUESTED, pgettext_lazy("dossier event", "Yêu cầu nghĩa vụ tài chính")),
+        (PROCESSING, pgettext_lazy("dossier event", "Đang xử lý")),
     ]
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")

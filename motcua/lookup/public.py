@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext
 
 from motcua.domain.receipt_codes import normalise_access_code
 from motcua.domain.smstext import format_appointment_date
@@ -95,11 +95,11 @@ def public_status(dossier: Dossier, now: datetime | None = None) -> PublicStatus
         agency_now=current.name if current.pk != dossier.agency.pk else "",
         current_step=dossier.current_step,
         status=str(on_time(dossier, now or timezone.now())),
-        state=dossier.state_enum.label,
+        state=pgettext("dossier state", dossier.state_enum.label),
         received_date=format_appointment_date(dossier.received_at),
         appointment_date=format_appointment_date(dossier.appointment_at),
         history=[
-            HistoryItem(_EVENT_LABELS.get(e.type, e.type), _local_datetime(e.occurred_at), e.step) for e in events
+            HistoryItem(str(_EVENT_LABELS.get(e.type, e.type)), _local_datetime(e.occurred_at), e.step) for e in events
         ],
     )
 

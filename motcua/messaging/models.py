@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from motcua.dossiers.models import Agency, Dossier, DossierEvent
 
 
 class Status(models.TextChoices):
-    QUEUED = "queued", "Chờ gửi"
-    SENDING = "sending", "Đang gửi"
-    SENT = "sent", "Đã gửi tới nhà mạng"
-    DELIVERED = "delivered", "Đã đến máy"
-    UNDELIVERED = "undelivered", "Không đến máy"
-    EXPIRED = "expired", "Không rõ (hết hạn báo cáo)"
-    FAILED = "failed", "Lỗi gửi"
-    SKIPPED = "skipped", "Không gửi"
+    QUEUED = "queued", _("Chờ gửi")
+    SENDING = "sending", _("Đang gửi")
+    SENT = "sent", _("Đã gửi tới nhà mạng")
+    DELIVERED = "delivered", _("Đã đến máy")
+    UNDELIVERED = "undelivered", _("Không đến máy")
+    EXPIRED = "expired", _("Không rõ (hết hạn báo cáo)")
+    FAILED = "failed", _("Lỗi gửi")
+    SKIPPED = "skipped", _("Không gửi")
 
 
 # A status only ever moves to a later rank: late or duplicate reports change nothing.
@@ -34,10 +35,10 @@ FINAL_STATUSES = (Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED, Status.F
 
 
 class Kind(models.TextChoices):
-    RESULT = "result", "Có kết quả"
-    SUPPLEMENT = "supplement", "Cần bổ sung"
-    APOLOGY = "apology", "Xin lỗi trễ hẹn"
-    LOOKUP_REPLY = "lookup_reply", "Trả lời tra cứu"
+    RESULT = "result", _("Có kết quả")
+    SUPPLEMENT = "supplement", _("Cần bổ sung")
+    APOLOGY = "apology", _("Xin lỗi trễ hẹn")
+    LOOKUP_REPLY = "lookup_reply", _("Trả lời tra cứu")
 
 
 class Message(models.Model):

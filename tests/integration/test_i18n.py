@@ -106,6 +106,19 @@ def test_dossier_page_in_english_keeps_the_sms_text_vietnamese(staff, make_dossi
     assert f'<div class="sms">{sms.text}</div>' in page
 
 
+def test_states_events_and_sms_statuses_are_translated_too(staff, make_dossier):
+    d = make_dossier()
+    c = english(desk_client(staff))
+    c.post(f"/desk/ho-so/{d.pk}/cap-nhat", {"action": "supplement_requested"})
+    page = c.get(f"/desk/ho-so/{d.pk}").content.decode()
+    assert "Waiting for supplement" in page  # the state
+    assert "Supplement requested" in page  # the event (not the "Request a supplement" button)
+    assert "Queued" in page  # the SMS status
+    assert "Chờ gửi" not in page and "Yêu cầu bổ sung" not in page
+    vietnamese = desk_client(staff).get(f"/desk/ho-so/{d.pk}").content.decode()
+    assert "Chờ gửi" in vietnamese and "Yêu cầu bổ sung" in vietnamese
+
+
 def test_action_flash_message_is_in_the_chosen_language(staff, make_dossier):
     d = make_dossier()
     c = english(desk_client(staff))
@@ -165,20 +178,20 @@ def test_public_lookup_switches_language_by_link_without_csrf(client, db):
 # --- the catalogue ----------------------------------------------------------------------------
 
 
-def po_entries(path: Path) -> list[tuple[str, str]]:
-    """(msgid, msgstr) pairs of a .po file, header excluded (enough of the format for our own file)."""
-    entries, key, parts = [], None, {"msgid": [], "msgstr": []}
+def po_entries(path: Path) -> list[tuple[str, str, str]]:
+    """(context, msgid, msgstr) of a .po file, header excluded (enough of the format for our own file)."""
+    entries, key, parts = [], None, {"msgctxt": [], "msgid": [], "msgstr": []}
     for line in path.read_text(encoding="utf-8").splitlines() + [""]:
-        if line.startswith(("msgid ", "msgstr ")):
+        if line.startswith(("msgctxt ", "msgid ", "msgstr ")):
             key, _, rest = line.partition(" ")
             parts[key] = [ast.literal_eval(rest)]
         elif line.startswith('"') and key:
             parts[key].append(ast.literal_eval(line))
         elif not line.strip() and key:
-            msgid, msgstr = "".join(parts["msgid"]), "".join(parts["msgstr"])
+            context, msgid, msgstr = ("".join(parts[k]) for k in ("msgctxt", "msgid", "msgstr"))
             if msgid:
-                entries.append((msgid, msgstr))
-            key, parts = None, {"msgid": [], "msgstr": []}
+                entries.append((context, msgid, msgstr))
+            key, parts = None, {"msgctxt": [], "msgid": [], "msgstr": []}
     return entries
 
 
@@ -189,9 +202,10 @@ def test_every_string_has_an_english_translation_and_the_compiled_catalogue_matc
     entries = po_entries(PO_FILE)
     assert len(entries) > 200
     with translation.override("en"):
-        for msgid, msgstr in entries:
+        for context, msgid, msgstr in entries:
             assert msgstr, f"untranslated: {msgid!r}"
             assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(msgstr)), msgid
-            assert translation.gettext(msgid) == msgstr, f"django.mo is older than django.po: {msgid!r}"
+            got = translation.pgettext(context, msgid) if context else translation.gettext(msgid)
+            assert got == msgstr, f"django.mo is older than django.po: {msgid!r}"
     with translation.override("vi"):
         assert translation.gettext("Tra cứu hồ sơ") == "Tra cứu hồ sơ"
