@@ -13,6 +13,7 @@ from datetime import date
 import segno
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
@@ -95,11 +96,14 @@ def _money(amount: int) -> str:
     return f"{amount:,}".replace(",", ".")
 
 
-@staff_member_required
+@login_required
 def receipt(request: HttpRequest, code: str) -> HttpResponse:
-    """Giấy tiếp nhận hồ sơ và hẹn trả kết quả, for the desk to print and hand to the citizen."""
+    """Giấy tiếp nhận hồ sơ và hẹn trả kết quả, for the desk to print and hand to the citizen.
+    Staff of the dossier's agency (or the province administrator) only; anyone else gets "not found"."""
+    from motcua.desk.access import can_view_dossier
+
     dossier = find_dossier(code)
-    if dossier is None:
+    if dossier is None or not can_view_dossier(request.user, dossier):
         raise Http404(_("Không tìm thấy hồ sơ"))
     conf = settings.MOTCUA
     url = lookup_url(dossier.code, dossier.access_code)

@@ -149,9 +149,16 @@ def test_api_unknown_and_wrong_are_one_404_and_rate_limited(client, dossier):
 # --- the printable receipt (staff) ----------------------------------------------------------------
 
 
-def test_receipt_needs_staff(client, dossier):
+def test_receipt_needs_a_login_then_staff_of_the_dossiers_agency(client, dossier, province, django_user_model):
+    from motcua.desk.models import Role, StaffProfile
+
     response = client.get(f"/tra-cuu/bien-nhan/{CODE}")
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert response.status_code == 302 and "/desk/login" in response["Location"]
+    for code, expected in (("010", 404), ("016", 200)):
+        user = django_user_model.objects.create_user(f"canbo{code}", password="x")  # no Django staff flag
+        StaffProfile.objects.create(user=user, agency=province[code], role=Role.STAFF)
+        client.force_login(user)
+        assert client.get(f"/tra-cuu/bien-nhan/{CODE}").status_code == expected, code
 
 
 def test_receipt_renders_with_its_qr_code(admin_client, dossier):
