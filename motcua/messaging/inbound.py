@@ -71,8 +71,7 @@ def handle_incoming(sms: IncomingSMS, queue_reply: bool = True) -> Answer:
         existing = IncomingMessage.objects.select_related("reply").get(connection=sms.connection, remote_id=remote_id)
         log.info("MO %s on %s redelivered: already answered", remote_id, sms.connection)
         return Answer(existing, existing.reply, True)
-    outcome = answer.outcome
-    log.info("MO id=%s on %s outcome=%s", incoming.pk, sms.connection, outcome)
+    log.info("MO id=%s on %s outcome=%s", incoming.pk, sms.connection, answer.outcome)
     return Answer(incoming, reply, False)
 
 
