@@ -10,9 +10,11 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
+from django.utils import timezone
 
 from motcua.messaging import outbox
 from motcua.messaging.connections import Router
@@ -103,7 +105,8 @@ def test_wrong_sendsms_password_is_a_permanent_failure(kannel):
 
 @pytest.mark.django_db(transaction=True)
 def test_mo_lookup_through_kannel_gets_the_vietnamese_reply_intact(kannel, make_dossier):
-    dossier = make_dossier(applicant="Trần Thị Bình")
+    now = timezone.now()  # open and due in the future whatever day the suite runs: "Đúng hạn"
+    dossier = make_dossier(applicant="Trần Thị Bình", received=now - timedelta(hours=1), appointment=now + timedelta(days=5))
     kannel.send_mo(f"MCKH {dossier.code}")
 
     prefix = f"Hồ sơ của quý Ông/Bà ({dossier.code})"
