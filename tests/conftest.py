@@ -19,6 +19,16 @@ def local(*args: int) -> datetime:
     return datetime(*args, tzinfo=LOCAL)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits and login throttling live in Django's cache: each test starts with none counted."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def province(db):
     """Two agencies with procedures (incl. a same-day one), a retired agency and its successor."""
