@@ -58,13 +58,8 @@ def desk_user(user) -> DeskUser | None:
 
 
 def agency_ids(agency: Agency) -> set[int]:
-    """The agency and every agency merged into it, however many merges ago (bounded against loops)."""
-    ids, frontier = {agency.pk}, [agency.pk]
-    while frontier and len(ids) < 10_000:
-        found = set(Agency.objects.filter(successor_id__in=frontier).values_list("pk", flat=True)) - ids
-        ids |= found
-        frontier = list(found)
-    return ids
+    """The agency and every agency merged into it."""
+    return agency.with_predecessors()
 
 
 def visible_agencies(who: DeskUser) -> QuerySet[Agency]:

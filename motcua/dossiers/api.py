@@ -82,15 +82,7 @@ def on_http_error(request, exc: HttpError):
 
 def agency_ids(key: ApiKey) -> list[int] | None:
     """The agencies a key may see: its own and, transitively, the retired ones it replaced. None = all."""
-    if key.agency_id is None:
-        return None
-    ids, frontier = {key.agency_id}, [key.agency_id]
-    while frontier:
-        frontier = list(
-            Agency.objects.filter(successor_id__in=frontier).exclude(pk__in=ids).values_list("pk", flat=True)
-        )
-        ids.update(frontier)
-    return sorted(ids)
+    return None if key.agency is None else sorted(key.agency.with_predecessors())
 
 
 def visible(key: ApiKey) -> QuerySet[Dossier]:

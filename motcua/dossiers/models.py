@@ -47,6 +47,16 @@ class Agency(models.Model):
     def is_active(self, on: date) -> bool:
         return (self.valid_from is None or self.valid_from <= on) and (self.valid_to is None or on <= self.valid_to)
 
+    def with_predecessors(self) -> set[int]:
+        """Ids of this agency and every agency merged into it, however many merges ago: whoever works for
+        this agency also answers for those dossiers (bounded against a loop in the successor links)."""
+        ids, frontier = {self.pk}, [self.pk]
+        while frontier and len(ids) < 10_000:
+            found = set(Agency.objects.filter(successor_id__in=frontier).values_list("pk", flat=True)) - ids
+            ids |= found
+            frontier = list(found)
+        return ids
+
     def current(self) -> Agency:
         """Follow the successor chain (bounded, in case of a loop) to the agency that answers today."""
         agency, seen = self, set()
