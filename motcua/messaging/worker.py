@@ -3,9 +3,9 @@
 Work is claimed with a conditional UPDATE (``status='queued'`` → ``'sending'`` with a claim token), and
 on PostgreSQL the candidate rows are picked with ``FOR UPDATE SKIP LOCKED`` so several workers spread
 the queue without ever sending a message twice. A worker that dies leaves rows in ``sending``; after
-``STUCK_AFTER`` seconds any worker puts them back in the queue. Outcomes are recorded every
-``transport.send_chunk`` messages (the SMPP send window), so a kill -9 doubles at most that many:
-messages the SMSC accepted but whose answer we never stored.
+``STUCK_AFTER`` seconds any worker puts them back in the queue. Over SMPP the outcome of each message
+is stored before a message ``window`` places behind it may go (``SmppTransport.send_stream``), so a
+kill -9 doubles at most one window: messages the SMSC accepted but whose answer we never stored.
 """
 
 from __future__ import annotations
@@ -18,16 +18,17 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
+from motcua.messaging import ledger
 from motcua.messaging.connections import Router
-from motcua.messaging.models import STATUS_RANK, Message, MessagePart, Status
+from motcua.messaging.ledger import Claimed
+from motcua.messaging.models import Message, MessagePart, Status
 from motcua.messaging.transports.base import DeliveryReport, IncomingSMS, OutgoingSMS, SendResult
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ REPORT_STATUS = {
     "undelivered": Status.UNDELIVERED,
     "expired": Status.EXPIRED,
 }
+RECEIPT_BATCH_SECONDS = 0.05
 UNMATCHED_GRACE = 60  # seconds a receipt may arrive before we stored its message id (another worker's bind)
 
 
@@ -55,9 +57,11 @@ class QueueSink:
         self.reports: queue.SimpleQueue[DeliveryReport] = queue.SimpleQueue()
         self.incoming_sms: queue.SimpleQueue[IncomingSMS] = queue.SimpleQueue()
         self.wakeup = threading.Event()
+        self.reports_ready = threading.Event()
 
     def delivery_report(self, report: DeliveryReport) -> None:
         self.reports.put(report)
+        self.reports_ready.set()
         self.wakeup.set()
 
     def incoming(self, sms: IncomingSMS) -> None:
@@ -99,6 +103,7 @@ class Worker:
         self.incoming_retry: list[IncomingSMS] = []
         self._last_housekeeping = 0.0
         self.started = False
+        self.reports_elsewhere = False  # True while run_forever's receipts thread applies them
         self.stats: dict[str, int] = defaultdict(int)
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -120,6 +125,11 @@ class Worker:
     def run_forever(self, stop: threading.Event, idle_sleep: float = 0.5) -> None:
         self.start()
         log.info("worker %s started with connections %s", self.name, [t.name for t in self.router.transports])
+        # Receipts get their own thread, hence their own database connection: applied in the sending
+        # loop they held up the recording that the next SMPP window waits for (see send_stream).
+        self.reports_elsewhere = True
+        receipts = threading.Thread(target=self.apply_reports_forever, args=(stop,), name="receipts", daemon=True)
+        receipts.start()
         try:
             while not stop.is_set():
                 try:
@@ -134,12 +144,32 @@ class Worker:
                     self.sink.wakeup.wait(idle_sleep)
                     self.sink.wakeup.clear()
         finally:
+            stop.set()
+            receipts.join(10)
             self.stop()
+
+    def apply_reports_forever(self, stop: threading.Event) -> None:
+        """Apply receipts in batches gathered over ``RECEIPT_BATCH_SECONDS``: a receipt waits that much
+        longer, and PostgreSQL runs a few statements per hundred receipts instead of per handful
+        (its CPU, on the same two cores as everything else, was what capped the send rate)."""
+        try:
+            while not stop.is_set():
+                try:
+                    if self.sink.reports_ready.wait(0.2):
+                        self.sink.reports_ready.clear()
+                        stop.wait(RECEIPT_BATCH_SECONDS)
+                    self.process_reports()
+                except Exception:  # noqa: BLE001 - a database restart must not stop receipts for good
+                    log.exception("applying delivery receipts failed; retrying")
+                    connection.close()
+                    stop.wait(2)
+        finally:
+            connection.close()
 
     def tick(self) -> int:
         """One pass; returns how much work was done (0 = idle)."""
         self.start()
-        done = self.process_incoming() + self.process_reports()
+        done = self.process_incoming() + self.reports_here()
         now_mono = time.monotonic()
         if now_mono - self._last_housekeeping > 5:
             self._last_housekeeping = now_mono
@@ -148,41 +178,21 @@ class Worker:
         if claimed:
             self.send(claimed)
             done += len(claimed)
-            done += self.process_reports()
+            done += self.reports_here()
         return done
+
+    def reports_here(self) -> int:
+        return 0 if self.reports_elsewhere else self.process_reports()
 
     # --- sending -----------------------------------------------------------------------------
 
-    def claim(self, limit: int | None = None) -> list[Message]:
-        """Take up to ``limit`` due messages in one statement: a conditional UPDATE whose candidates are
-        picked with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite serialises writers anyway), returning
-        what the send needs. One round trip, because the worker does this for every batch."""
-        now = self.clock()
-        token = uuid.uuid4().hex
-        table = connection.ops.quote_name(Message._meta.db_table)
-        lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
-        at = connection.ops.adapt_datetimefield_value(now)
-        with transaction.atomic(), connection.cursor() as cursor:
-            # The candidates go in a MATERIALIZED CTE: as a plain "IN (subquery LIMIT n)" PostgreSQL may
-            # run the subquery more than once and claim more than n rows.
-            cursor.execute(
-                f"WITH picked AS MATERIALIZED (SELECT id FROM {table} WHERE status = %s AND not_before <= %s "
-                f"ORDER BY id LIMIT %s{lock}) "
-                f"UPDATE {table} SET status = %s, claim = %s, claimed_at = %s, attempts = attempts + 1 "
-                "WHERE status = %s AND id IN (SELECT id FROM picked) "
-                'RETURNING id, "to", text, encoding, attempts, preferred_connection, agency_id',
-                [Status.QUEUED, at, limit or self.batch_size, Status.SENDING, token, at, Status.QUEUED],
-            )
-            rows = cursor.fetchall()
-        return [
-            Message(id=pk, to=to, text=text, encoding=enc, attempts=attempts, preferred_connection=pref,
-                    agency_id=agency_id, claim=token, status=Status.SENDING)
-            for pk, to, text, enc, attempts, pref, agency_id in sorted(rows)
-        ]
+    def claim(self, limit: int | None = None) -> list[Claimed]:
+        """Take up to ``limit`` due messages (one statement, see ``ledger.claim``)."""
+        return ledger.claim(uuid.uuid4().hex, self.clock(), limit or self.batch_size)
 
-    def send(self, messages: list[Message]) -> None:
-        groups: dict[str, list[Message]] = defaultdict(list)
-        unroutable: list[Message] = []
+    def send(self, messages: list[Claimed]) -> None:
+        groups: dict[str, list[Claimed]] = defaultdict(list)
+        unroutable: list[Claimed] = []
         for message in messages:
             transport = self.router.choose(message.to, message.preferred_connection)
             if transport is None:
@@ -193,81 +203,67 @@ class Worker:
             self.apply_results(
                 "", unroutable, [SendResult(m.pk, False, temporary=True, error=NO_CONNECTION) for m in unroutable]
             )
-        for name, whole in groups.items():
+        for name, group in groups.items():
             transport = self.router.by_name[name]
-            # Record outcomes every ``send_chunk`` messages: a worker killed mid-batch has then at most
-            # one chunk accepted by the SMSC but not recorded, i.e. at most that many sent twice.
-            chunk = getattr(transport, "send_chunk", 0) or len(whole)
-            for i in range(0, len(whole), chunk):
-                self._send_group(transport, whole[i : i + chunk])
+            if hasattr(transport, "send_stream"):
+                self._stream_group(transport, group)
+            else:
+                self._send_group(transport, group)
 
-    def _send_group(self, transport, group: list[Message]) -> None:  # noqa: ANN001 - a Transport
-        name = transport.name
+    def _send_group(self, transport, group: list[Claimed]) -> None:  # noqa: ANN001 - a Transport
         batch = [OutgoingSMS(m.pk, m.to, m.text, m.encoding) for m in group]  # type: ignore[arg-type]
-        started = time.monotonic()
         try:
             results = transport.send(batch)
         except Exception as e:  # noqa: BLE001 - a broken transport must not lose the batch
-            log.exception("connection %s failed to send a batch of %d", name, len(batch))
+            log.exception("connection %s failed to send a batch of %d", transport.name, len(batch))
             results = [SendResult(m.pk, False, temporary=True, error=f"{type(e).__name__}") for m in group]
-        self.stats["send_seconds_ms"] += int((time.monotonic() - started) * 1000)
-        self.apply_results(name, group, results)
+        self.apply_results(transport.name, group, results)
 
-    def apply_results(self, connection_name: str, messages: list[Message], results: list[SendResult]) -> None:
+    def _stream_group(self, transport, group: list[Claimed]) -> None:  # noqa: ANN001 - an SmppTransport
+        """Store outcomes as they arrive and only then let further messages go (see ``send_stream``):
+        the SMSC never holds more than one window of messages whose outcome we have not stored."""
+        waiting = {m.pk: m for m in group}
+        batch = [OutgoingSMS(m.pk, m.to, m.text, m.encoding) for m in group]  # type: ignore[arg-type]
+        with transport.send_stream(batch) as stream:
+            for results in stream:
+                done = [waiting.pop(r.message_id) for r in results if r.message_id in waiting]
+                self.apply_results(transport.name, done, results)
+                stream.recorded(len(results))
+        if waiting:  # cancelled or never answered: retried (apply_results treats a missing result so)
+            self.apply_results(transport.name, list(waiting.values()), [])
+
+    def apply_results(self, connection_name: str, messages: list[Claimed], results: list[SendResult]) -> None:
         now = self.clock()
         by_id = {m.pk: m for m in messages}
-        sent_ids, parts, permanent, temporary = [], [], defaultdict(list), defaultdict(list)
-        link: dict[str, list[int]] = defaultdict(list)
+        out = ledger.Outcomes([], [], defaultdict(list), defaultdict(list), defaultdict(list))
+        max_attempts = settings.MOTCUA["MAX_ATTEMPTS"]
+
+        def retry(message: Claimed, error: str) -> None:
+            if message.attempts < max_attempts:
+                out.retry[(now + backoff(message.attempts), error[:255])].append(message.pk)
+            else:
+                out.failed[error[:255] or "failed"].append(message.pk)
+
         for result in results:
-            message = by_id.get(result.message_id)
+            message = by_id.pop(result.message_id, None)
             if message is None:
                 continue
             if result.ok:
-                sent_ids.append(message.pk)
-                for remote_id in result.remote_ids:
-                    parts.append(
-                        MessagePart(message_id=message.pk, connection=connection_name,
-                                    remote_id=normalise_remote_id(remote_id))
-                    )
-            elif result.temporary and link_trouble(result.error):
-                link[result.error[:255]].append(message.pk)
-            elif result.temporary and message.attempts < settings.MOTCUA["MAX_ATTEMPTS"]:
-                temporary[(backoff(message.attempts), result.error[:255])].append(message.pk)
+                out.sent.append(message.pk)
+                out.parts.extend((message.pk, normalise_remote_id(rid)) for rid in result.remote_ids)
+            elif result.temporary and link_trouble(result.error):  # not this message's fault: no attempt used
+                out.retry_free[(now + LINK_RETRY, result.error[:255])].append(message.pk)
+            elif result.temporary:
+                retry(message, result.error)
             else:
-                permanent[result.error[:255] or "failed"].append(message.pk)
-        missing = set(by_id) - {r.message_id for r in results}
-        for pk in missing:  # a transport that forgot a message: retry it rather than lose it
-            if by_id[pk].attempts < settings.MOTCUA["MAX_ATTEMPTS"]:
-                temporary[(backoff(by_id[pk].attempts), "no result from connection")].append(pk)
-            else:
-                permanent["no result from connection"].append(pk)
-        # Only rows still held by our claim: if housekeeping judged us dead and another worker took a
-        # message over, its outcome is that worker's to record, not ours.
-        mine = Message.objects.filter(status=Status.SENDING, claim__in={m.claim for m in messages})
-        with transaction.atomic():
-            if parts:
-                MessagePart.objects.bulk_create(parts, ignore_conflicts=True, batch_size=1000)
-            if sent_ids:
-                mine.filter(pk__in=sent_ids).update(
-                    status=Status.SENT, sent_at=now, connection=connection_name, error=""
-                )
-            for (delay, error), ids in temporary.items():
-                mine.filter(pk__in=ids).update(
-                    status=Status.QUEUED, not_before=now + delay, error=error, claim=""
-                )
-            for error, ids in link.items():  # not this message's fault: retry without using an attempt
-                mine.filter(pk__in=ids).update(
-                    status=Status.QUEUED, not_before=now + LINK_RETRY, error=error, claim="",
-                    attempts=F("attempts") - 1,
-                )
-            for error, ids in permanent.items():
-                mine.filter(pk__in=ids).update(
-                    status=Status.FAILED, error=error, final_at=now, connection=connection_name
-                )
-        self.stats["sent"] += len(sent_ids)
-        self.stats["failed"] += sum(len(v) for v in permanent.values())
-        self.stats["retried"] += sum(len(v) for v in temporary.values()) + sum(len(v) for v in link.values())
-        for error, ids in permanent.items():
+                out.failed[result.error[:255] or "failed"].append(message.pk)
+        for message in by_id.values():  # a transport that forgot a message: retry it rather than lose it
+            retry(message, "no result from connection")
+        ledger.record(connection_name, {m.claim for m in messages}, out, now)
+        self.stats["sent"] += len(out.sent)
+        self.stats["failed"] += sum(len(v) for v in out.failed.values())
+        self.stats["retried"] += sum(len(v) for v in out.retry.values()) + sum(len(v) for v in out.retry_free.values())
+        for error, ids in out.failed.items():
             log.warning("messages failed permanently on %s: %s (%d)", connection_name, error, len(ids))
 
     # --- reports -----------------------------------------------------------------------------
@@ -305,65 +301,22 @@ class Worker:
 
     def apply_reports(self, pending: list[tuple[float, DeliveryReport]]) -> list[tuple[float, DeliveryReport]]:
         """Apply receipts; returns those whose id is not (yet) known. Statuses only move forward."""
-        now = self.clock()
         keyed: dict[tuple[str, str], tuple[float, DeliveryReport]] = {}
         for first_seen, report in pending:
             if report.status not in REPORT_STATUS:
                 continue  # intermediate ("accepted"): nothing to record
-            key = (report.connection, normalise_remote_id(report.remote_id))
-            keyed.setdefault(key, (first_seen, report))
-        if not keyed:
-            return []
-        by_conn: dict[str, list[str]] = defaultdict(list)
-        for conn, rid in keyed:
-            by_conn[conn].append(rid)
-        found: dict[tuple[str, str], tuple[int, int, str]] = {}  # key -> (part id, message id, status)
-        for conn, rids in by_conn.items():
-            for i in range(0, len(rids), 900):
-                rows = MessagePart.objects.filter(connection=conn, remote_id__in=rids[i : i + 900]).values_list(
-                    "remote_id", "pk", "message_id", "status"
-                )
-                for remote_id, pk, message_id, part_status in rows:
-                    found[(conn, remote_id)] = (pk, message_id, part_status)
-        updates: dict[str, list[int]] = defaultdict(list)
-        touched: set[int] = set()
-        for key, (pk, message_id, part_status) in found.items():
-            status = REPORT_STATUS[keyed[key][1].status]
-            if STATUS_RANK[status] > STATUS_RANK[Status(part_status)]:
-                updates[status].append(pk)
-                touched.add(message_id)
-        with transaction.atomic():
-            for status, ids in updates.items():
-                MessagePart.objects.filter(pk__in=ids, status=Status.SENT).update(status=status, reported_at=now)
-            self.settle_messages(touched, now)
-        self.stats["receipts"] += len(found)
-        return [v for k, v in keyed.items() if k not in found]
-
-    def settle_messages(self, message_ids: Iterable[int], now: datetime) -> None:
-        """A message is delivered when all its parts are; undelivered/expired as soon as every part is final."""
-        ids = list(message_ids)
-        if not ids:
-            return
-        parts: dict[int, list[str]] = defaultdict(list)
-        for i in range(0, len(ids), 900):
-            for mid, status in MessagePart.objects.filter(message_id__in=ids[i : i + 900]).values_list(
-                "message_id", "status"
-            ):
-                parts[mid].append(status)
-        final: dict[str, list[int]] = defaultdict(list)
-        for mid, statuses in parts.items():
-            if Status.SENT in statuses:
-                continue
-            if all(s == Status.DELIVERED for s in statuses):
-                final[Status.DELIVERED].append(mid)
-            elif Status.UNDELIVERED in statuses:
-                final[Status.UNDELIVERED].append(mid)
-            else:
-                final[Status.EXPIRED].append(mid)
-        for status, mids in final.items():
-            Message.objects.filter(pk__in=mids, status__in=[Status.SENT, Status.SENDING]).update(
-                status=status, final_at=now
-            )
+            keyed.setdefault((report.connection, normalise_remote_id(report.remote_id)), (first_seen, report))
+        grouped: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for (conn, rid), (_, report) in keyed.items():
+            grouped[conn][REPORT_STATUS[report.status]].append(rid)
+        now = self.clock()
+        unknown = []
+        for conn, by_status in grouped.items():
+            applied, known = ledger.apply_receipts(conn, by_status, now)
+            self.stats["receipts"] += len(applied) + len(known)
+            unknown += [keyed[(conn, rid)] for ids in by_status.values() for rid in ids
+                        if rid not in applied and rid not in known]
+        return unknown
 
     def process_incoming(self) -> int:
         from motcua.messaging.inbound import handle_incoming

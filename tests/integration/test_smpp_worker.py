@@ -202,11 +202,13 @@ def test_duplicate_and_unknown_receipts_change_nothing(smsc, make_worker, monkey
 class StoresIdsLate(Worker):
     """Applies every receipt already received *before* storing the ids of the batch just sent."""
 
+    early = None
+
     def apply_results(self, connection_name, messages, results):  # noqa: ANN001, ANN201
-        wait_until(lambda: not self.sink.reports.empty(), 5)
-        time.sleep(0.1)
-        self.process_reports()
-        self.early = len(self.unmatched)
+        if self.early is None:  # the first outcome to store: by then all three receipts are in
+            wait_until(lambda: self.sink.reports.qsize() >= 3, 5)
+            self.process_reports()
+            self.early = len(self.unmatched)
         super().apply_results(connection_name, messages, results)
 
 
@@ -216,6 +218,30 @@ def test_receipt_arriving_before_the_id_is_stored_is_still_applied(smsc, make_wo
     w = make_worker(transport(smsc), cls=StoresIdsLate)
     run_until(w, lambda: statuses() == Counter({"delivered": 3}))
     assert w.early == 3  # all three receipts were ahead of their ids, none lost
+
+
+class WatchesTheSmsc(Worker):
+    """Before storing each outcome, counts what the SMSC has accepted that we have not stored yet:
+    exactly what a kill -9 at that moment would send twice."""
+
+    smsc: NodeSMSC
+    most_unrecorded = 0
+
+    def apply_results(self, connection_name, messages, results):  # noqa: ANN001, ANN201
+        accepted = sum(1 for s in self.smsc.submits() if s["status"] == 0)
+        stored = Message.objects.filter(status__in=["sent", "delivered"]).count()
+        self.most_unrecorded = max(self.most_unrecorded, accepted - stored)
+        time.sleep(0.01)  # a slow database: the SMSC must wait for it, not run ahead
+        super().apply_results(connection_name, messages, results)
+
+
+def test_at_most_one_window_is_ever_accepted_by_the_smsc_but_not_stored(smsc, make_worker):
+    queue(60)
+    w = make_worker(transport(smsc, window=4), cls=WatchesTheSmsc)
+    w.smsc = smsc
+    run_until(w, lambda: statuses() == Counter({"delivered": 60}))
+    assert 1 <= w.most_unrecorded <= 4
+    assert len(smsc.submits()) == 60  # and each was sent once
 
 
 # --- MO over SMPP ----------------------------------------------------------------------------------

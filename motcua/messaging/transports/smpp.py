@@ -67,12 +67,13 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import queue
 import re
 import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -588,16 +589,6 @@ class SmppTransport(Transport):
         self._counters = {"sent": 0, "failed": 0, "receipts": 0, "mo": 0}
         self._recent_submits: deque[float] = deque(maxlen=50_000)  # for the live tps figure
 
-    @property
-    def send_chunk(self) -> int:
-        """How many messages the worker hands over before recording outcomes, hence the most a worker
-        killed mid-batch can leave accepted by the SMSC but not recorded (sent again after restart).
-
-        Ten windows, not one: with a single window per chunk the pipeline drains and refills for
-        every ten messages and the end-to-end rate fell from ~750 to ~180 msg/s (5,000 messages,
-        bench/mt_throughput.py); with ten it stays within noise of an unchunked 500-message batch."""
-        return self.settings.window * 10
-
     @classmethod
     def from_url(cls, url: str) -> SmppTransport:
         return cls(SmppSettings.from_url(url))
@@ -669,10 +660,7 @@ class SmppTransport(Transport):
             return []
         if self._loop is None or not self._bound:
             return [self._down_result(m) for m in batch]
-        rate = self._bucket.rate if self._bucket.base_rate > 0 else 10_000.0
-        # Safety net only: every part is bounded by resp_timeout inside the loop already.
-        # Assumes at most 4 parts per message on average; a notice is one or two.
-        budget = self.settings.resp_timeout * 2 + len(batch) * 4 / max(rate, 1.0) * 2 + 30
+        budget = self._budget(len(batch))
         fut = asyncio.run_coroutine_threadsafe(self._send_batch(batch), self._loop)
         try:
             return fut.result(budget)
@@ -681,21 +669,46 @@ class SmppTransport(Transport):
             log.error("smpp %s: batch did not finish in %.0fs: %r", self.name, budget, exc)
             return [self._down_result(m, "batch timeout") for m in batch]
 
+    def send_stream(self, batch: Sequence[OutgoingSMS]) -> SendStream:
+        """Send ``batch`` and hand results back as they arrive, holding each message's place in a
+        window of ``window`` *unrecorded* messages until the caller says it has stored the outcome
+        (``SendStream.recorded``). A worker killed at any moment therefore leaves at most ``window``
+        messages accepted by the SMSC but not stored: the most it can ever send twice. The SMSC never
+        waits for the database to catch up on a whole batch, only on the oldest ``window`` messages."""
+        return SendStream(self, batch)
+
+    def _budget(self, n: int) -> float:
+        """Safety net only: every part is bounded by resp_timeout inside the loop already.
+        Assumes at most 4 parts per message on average; a notice is one or two."""
+        rate = self._bucket.rate if self._bucket.base_rate > 0 else 10_000.0
+        return self.settings.resp_timeout * 2 + n * 4 / max(rate, 1.0) * 2 + 30
+
     def _down_result(self, msg: OutgoingSMS, why: str = "") -> SendResult:
         return SendResult(
             msg.message_id, ok=False, temporary=True, error=why or f"link down: {self._last_error}"
         )
 
     async def _send_batch(self, batch: Sequence[OutgoingSMS]) -> list[SendResult]:
-        results = await asyncio.gather(*(self._send_one(m) for m in batch), return_exceptions=True)
-        out: list[SendResult] = []
-        for msg, res in zip(batch, results, strict=True):
-            if isinstance(res, BaseException):  # a bug must not lose the whole batch
-                log.exception("smpp %s: message %s", self.name, msg.message_id, exc_info=res)
-                res = SendResult(msg.message_id, ok=False, temporary=True, error=f"internal: {res!r}")
-            self._counters["sent" if res.ok else "failed"] += 1
-            out.append(res)
-        return out
+        return list(await asyncio.gather(*(self._send_counted(m) for m in batch)))
+
+    async def _send_counted(self, msg: OutgoingSMS) -> SendResult:
+        try:
+            res = await self._send_one(msg)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug must not lose the whole batch
+            log.exception("smpp %s: message %s", self.name, msg.message_id)
+            res = SendResult(msg.message_id, ok=False, temporary=True, error=f"internal: {exc!r}")
+        self._counters["sent" if res.ok else "failed"] += 1
+        return res
+
+    async def _stream(self, batch: Sequence[OutgoingSMS], unrecorded: asyncio.Semaphore,
+                      out: queue.SimpleQueue) -> None:
+        async def one(msg: OutgoingSMS) -> None:
+            await unrecorded.acquire()  # released by SendStream.recorded, from the worker thread
+            out.put(await self._send_counted(msg))
+
+        await asyncio.gather(*(one(m) for m in batch))
 
     async def _send_one(self, msg: OutgoingSMS) -> SendResult:
         """Submit the parts one after another; the first failing part fails the message."""
@@ -970,3 +983,65 @@ class SmppTransport(Transport):
             del self._mo_seen[key]
         _, bucket = self._mo_seen.setdefault(digest, (now, int(now // window)))
         return f"mo-{digest}-{bucket}"
+
+
+class SendStream:
+    """Results of ``SmppTransport.send_stream``, read from the worker thread.
+
+    Iterate to get lists of results (at least one each, as many as have arrived); call ``recorded(n)``
+    once ``n`` of them are stored; ``close()`` (or leaving the ``with`` block) cancels whatever was
+    not submitted yet. Messages with no result when the iteration ends were either never submitted
+    or got no answer in time; the caller retries them."""
+
+    def __init__(self, transport: SmppTransport, batch: Sequence[OutgoingSMS]) -> None:
+        self.transport = transport
+        self.left = len(batch)
+        self.deadline = time.monotonic() + transport._budget(len(batch))
+        self._results: queue.SimpleQueue[SendResult] = queue.SimpleQueue()
+        self._loop = transport._loop
+        self._unrecorded: asyncio.Semaphore | None = None
+        self._future = None
+        if self._loop is None or not transport._bound or not batch:
+            for msg in batch:
+                self._results.put(transport._down_result(msg))
+            return
+        window = transport.settings.window
+
+        async def start() -> None:
+            self._unrecorded = asyncio.Semaphore(window)
+            await transport._stream(batch, self._unrecorded, self._results)
+
+        self._future = asyncio.run_coroutine_threadsafe(start(), self._loop)
+
+    def __iter__(self) -> Iterator[list[SendResult]]:
+        while self.left > 0:
+            try:
+                first = self._results.get(timeout=max(self.deadline - time.monotonic(), 0.0))
+            except queue.Empty:
+                log.error("smpp %s: %d messages without a result in time", self.transport.name, self.left)
+                return
+            got = [first]
+            while len(got) < self.left:
+                try:
+                    got.append(self._results.get_nowait())
+                except queue.Empty:
+                    break
+            self.left -= len(got)
+            yield got
+
+    def recorded(self, n: int) -> None:
+        """``n`` more outcomes are stored: let as many further messages go to the SMSC."""
+        if self._loop is not None and self._unrecorded is not None and n > 0:
+            sem = self._unrecorded
+            with contextlib.suppress(RuntimeError):  # loop already closed: nothing left to release
+                self._loop.call_soon_threadsafe(lambda: [sem.release() for _ in range(n)])
+
+    def close(self) -> None:
+        if self._future is not None and not self._future.done():
+            self._future.cancel()
+
+    def __enter__(self) -> SendStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
