@@ -159,3 +159,9 @@ MOTCUA = {
     # Optional bearer token for /metrics ("" = open; then restrict /metrics at the reverse proxy).
     "METRICS_TOKEN": env("MOTCUA_METRICS_TOKEN"),
 }
+
+# One cache for every web process on every machine: the public lookup's rate limit and the desk's
+# login throttle count there, and a per-process cache would let a client try N times as often
+# against N gunicorn workers. The table lives in the application's database (migration
+# ops.0002), so ``migrate`` is the only setup step.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "motcua_cache"}}

@@ -20,13 +20,17 @@ def local(*args: int) -> datetime:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Rate limits and login throttling live in Django's cache: each test starts with none counted."""
-    from django.core.cache import cache
+def _fresh_cache(request):  # noqa: ANN001
+    """Rate limits and login throttling live in Django's cache, a database table: each test that uses
+    the database starts with none counted (a table that is not a model's survives a transactional
+    test's flush). A test without the database cannot reach the cache either."""
+    db_fixtures = {"db", "transactional_db", "live_server", "client", "admin_client", "django_user_model"}
+    if request.node.get_closest_marker("django_db") or db_fixtures & set(request.fixturenames):
+        from django.core.cache import cache
 
-    cache.clear()
+        request.getfixturevalue("_django_db_helper")
+        cache.clear()
     yield
-    cache.clear()
 
 
 @pytest.fixture

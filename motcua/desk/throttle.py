@@ -1,8 +1,8 @@
 """Login throttling: after ``LIMIT`` failures for one username from one address, wait ``WINDOW``.
 
 Keyed by username *and* IP so that somebody guessing from one place cannot lock a colleague out
-everywhere. Counts live in Django's cache; with several web processes configure a shared cache
-(database or Redis), otherwise each process counts on its own.
+everywhere. Counts live in Django's cache, shared by every
+web process (a database table, see settings.CACHES).
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
+
+from motcua.ops import windowed
 
 LIMIT = 5
 WINDOW = 15 * 60
@@ -34,25 +35,16 @@ def _key(username: str, ip: str) -> str:
 
 def is_locked(username: str, ip: str) -> bool:
     limit, _ = _limits()
-    return cache.get(_key(username, ip), 0) >= limit
+    return windowed.peek(_key(username, ip)) >= limit
 
 
 def record_failure(username: str, ip: str) -> int:
     _, window = _limits()
-    key = _key(username, ip)
-    if cache.add(key, 1, window):
-        return 1
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, window)
-        return 1
+    return windowed.count(_key(username, ip), window)[0]
 
 
 def reset(username: str, ip: str) -> None:
-    cache.delete(_key(username, ip))
-
-
+    windowed.forget(_key(username, ip))
 
 
 def locked_message() -> str:

@@ -7,9 +7,8 @@ access code printed on the receipt, as national portals do. Two rules keep the p
   the page cannot be used to learn which codes exist; access codes are compared with
   ``hmac.compare_digest`` (constant time);
 * tries are rate-limited per client address (``LOOKUP_RATE_LIMIT`` tries per
-  ``LOOKUP_RATE_WINDOW`` seconds, default 10 per minute), counted in Django's cache. The default
-  LocMem cache counts per process: with several web processes (gunicorn workers) each counts on its
-  own, so configure a shared cache (database or Redis) in production.
+  ``LOOKUP_RATE_WINDOW`` seconds, default 10 per minute), counted in Django's cache, which is
+  shared by every web process (a table in the database by default, see settings.CACHES).
 
 What is shown is what the SMS reply shows plus what is on the receipt: procedure, agency, current
 step, appointment date, on-time status and the step history (label, date, step) — never the
@@ -19,12 +18,10 @@ applicant's name or phone, nor who moved the dossier.
 from __future__ import annotations
 
 import hmac
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_noop, pgettext
@@ -33,6 +30,7 @@ from motcua.domain.receipt_codes import normalise_access_code
 from motcua.domain.smstext import format_appointment_date
 from motcua.dossiers.models import Dossier, DossierEvent
 from motcua.lookup.replies import find_dossier
+from motcua.ops import windowed
 
 DEFAULT_RATE_LIMIT = 10
 DEFAULT_RATE_WINDOW = 60
@@ -139,18 +137,5 @@ def take_try(request: HttpRequest) -> int:
     aligned to the clock, so a burst cannot straddle a minute boundary to get twice the limit).
     """
     limit, window = _limits()
-    now = int(time.time())
-    key = f"motcua:lookup-tries:{client_address(request)}"
-    if cache.add(key, 1, timeout=window):
-        cache.set(f"{key}:since", now, timeout=window)
-        return 0
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the window closed between add and incr: this try opens a new one
-        cache.set(key, 1, timeout=window)
-        cache.set(f"{key}:since", now, timeout=window)
-        return 0
-    if count > limit:
-        since = cache.get(f"{key}:since", now)
-        return max(1, since + window - now)
-    return 0
+    tries, left = windowed.count(f"motcua:lookup-tries:{client_address(request)}", window)
+    return left if tries > limit else 0

@@ -42,6 +42,7 @@ from motcua.domain.smstext import (
     render_template,
 )
 from motcua.dossiers.models import Dossier
+from motcua.prepared import prepared_cursor
 
 ANSWERED = "answered"
 UNKNOWN_CODE = "unknown_code"
@@ -118,7 +119,7 @@ def find_dossiers(codes: Iterable[str]) -> dict[str, Dossier]:
     connection = connections[Dossier.objects.db]
     sql, plan = _lookup_sql(connection.vendor, connection.alias, len(wanted))
     found: dict[str, Dossier] = {}
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, ["lookup_reply", *wanted])
         rows = cursor.fetchall()
     for row in rows:

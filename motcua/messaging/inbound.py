@@ -19,6 +19,7 @@ from motcua.domain.phones import try_normalise_phone
 from motcua.messaging import outbox
 from motcua.messaging.models import IncomingMessage, Kind, Message, Status
 from motcua.messaging.transports.base import IncomingSMS
+from motcua.prepared import prepared_cursor
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def save_pair(reply: Message, incoming: IncomingMessage) -> None:
         f"VALUES ({', '.join(['%s'] * len(mo_cols))}, (SELECT id FROM r)) "
         f"RETURNING {qn(IncomingMessage._meta.pk.column)}, {reply_fk}"
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, [*reply_values, *mo_values])
         mo_id, reply_id = cursor.fetchone()
     for obj, pk in ((reply, reply_id), (incoming, mo_id)):

@@ -14,15 +14,15 @@ which is what lets several workers, and a worker that was presumed dead, share t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
-import psycopg
 from django.db import connection, transaction
 
 from motcua.messaging.models import Message, MessagePart, Status
+from motcua.prepared import prepared_cursor
 
 MESSAGES = Message._meta.db_table
 PARTS = MessagePart._meta.db_table
@@ -47,21 +47,6 @@ class Claimed:
     claim: str
 
 
-@contextmanager
-def cursor() -> Iterator:
-    """On PostgreSQL, a psycopg cursor with server-side binding on Django's connection (so inside its
-    transactions): psycopg prepares a statement after its fifth run, and these run thousands of times
-    a minute. Planning them afresh, as Django's client-side-binding cursors must, was half of the
-    ~1.9 ms each recording took in bench/mt_throughput.py."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cur:
-            yield cur
-        return
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cur:
-        yield cur
-
-
 def among(column: str, values: Iterable, sql_type: str = "bigint") -> tuple[str, list]:
     """``column`` is one of ``values``, with the list bound as a single parameter."""
     values = list(values)
@@ -79,7 +64,7 @@ def claim(token: str, now: datetime, limit: int) -> list[Claimed]:
     picked with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite serialises writers anyway)."""
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     at = _at(now)
-    with transaction.atomic(), cursor() as cur:
+    with transaction.atomic(), prepared_cursor() as cur:
         # The candidates go in a MATERIALIZED CTE: as a plain "IN (subquery LIMIT n)" PostgreSQL may
         # run the subquery more than once and claim more than n rows.
         cur.execute(
@@ -143,7 +128,7 @@ def record(connection_name: str, claims: set[str], outcomes: Outcomes, now: date
             statements[0] = (f"WITH new_parts AS ({sql}) {first}", [*params, *first_params])
         else:
             statements.insert(0, (sql, params))
-    with transaction.atomic() if len(statements) > 1 else nullcontext(), cursor() as cur:
+    with transaction.atomic() if len(statements) > 1 else nullcontext(), prepared_cursor() as cur:
         for sql, params in statements:
             cur.execute(sql, params)
 
@@ -173,7 +158,7 @@ def apply_receipts(
     at = _at(now)
     applied: set[str] = set()
     touched: set[int] = set()
-    with transaction.atomic(), cursor() as cur:
+    with transaction.atomic(), prepared_cursor() as cur:
         for status, remote_ids in by_status.items():
             which, params = among("remote_id", remote_ids, "text")
             cur.execute(
@@ -207,7 +192,7 @@ def settle(message_ids: Sequence[int] | set[int], now: datetime) -> None:
     def parts_that(condition: str) -> str:
         return f"EXISTS (SELECT 1 FROM {PARTS} p WHERE p.message_id = {MESSAGES}.id AND p.status {condition})"
 
-    with cursor() as cur:
+    with prepared_cursor() as cur:
         cur.execute(
             f"UPDATE {MESSAGES} SET final_at = %s, status = CASE "
             f"WHEN NOT {parts_that('<> %s')} THEN %s WHEN {parts_that('= %s')} THEN %s ELSE %s END "

@@ -11,6 +11,8 @@ import random
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -124,6 +126,56 @@ def test_postgres_restarted_under_load_worker_recovers_by_itself(db_url, smsc):
     print(f"\nPostgreSQL restart under load: {dict(counts)}; duplicates at the SMSC {extra}")
     assert counts == Counter({"delivered": n}), w.log_tail()  # no receipt lost either
     assert len(per_destination) == n
+
+
+def http_get(port: int, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError as e:
+        return 0, str(e)
+
+
+def test_postgres_restarted_web_processes_answer_again_by_themselves(db_url, make_dossier):
+    from bench.lookup import free_port, start_server, stop_server
+
+    make_dossier(code="0161701234")
+    port = free_port()
+    web = start_server(port, workers=2, threads=2, db_url=db_url, app="motcua.wsgi:application")
+    lookup = "/sms/mo?from=84912345678&to=8083&text=MCKH+0161701234&conn=kannel&id=mo-{}"
+    try:
+        assert http_get(port, "/healthz")[0] == 200
+        assert "0161701234" in http_get(port, lookup.format(1))[1]
+        connection.close()
+        pg_restart()
+        assert wait_for(pg_ready, 60)
+        # Every gunicorn thread holds a persistent connection that the restart broke: each must
+        # notice (CONN_HEALTH_CHECKS) and reconnect, so ask more times than there are threads.
+        answers = [http_get(port, lookup.format(i)) for i in range(2, 12)]
+        health = http_get(port, "/healthz")
+    finally:
+        stop_server(web)
+    assert health[0] == 200, health
+    assert all(status == 200 and "0161701234" in body for status, body in answers), answers
+    assert IncomingMessage.objects.filter(outcome="answered").count() == 11  # each recorded once
+
+
+def test_public_lookup_rate_limit_holds_across_three_web_processes(db_url, settings):
+    """Each gunicorn worker is its own process: the count must be one for the client, not one per
+    process, or three workers would let an enumerating client try three times as often."""
+    from bench.lookup import free_port, start_server, stop_server
+
+    port = free_port()
+    web = start_server(port, workers=3, threads=1, db_url=db_url, app="motcua.wsgi:application")
+    try:
+        statuses = [http_get(port, f"/tra-cuu?code=01617{i:05d}&access_code=ABC123")[0] for i in range(30)]
+    finally:
+        stop_server(web)
+    limit = settings.MOTCUA.get("LOOKUP_RATE_LIMIT") or 10
+    assert statuses[:limit] == [404] * limit  # "not found", said the same way as for a wrong access code
+    assert set(statuses[limit:]) == {429}
 
 
 def test_kannel_redelivering_an_mo_at_once_is_charged_and_answered_once(make_dossier):
