@@ -2,7 +2,8 @@
 
 Django's psycopg cursors bind parameters client-side (the values are spliced into the SQL text), so
 PostgreSQL parses and plans every statement afresh. A plain psycopg cursor binds server-side and
-psycopg prepares a statement after its fifth run on a connection. Used for the worker's statements
+psycopg prepares a statement after its fifth run on a connection: settings.py turns that back on
+(``prepare_threshold``; Django turns it off), which only cursors from here use. Used for the worker's statements
 (``messaging.ledger``) and the paid lookup's read and write, where planning was a large share of
 PostgreSQL's CPU per message; it runs on Django's own connection, hence inside its transactions.
 Elsewhere (SQLite) it is Django's cursor.

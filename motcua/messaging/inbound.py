@@ -92,20 +92,10 @@ def save_pair(reply: Message, incoming: IncomingMessage) -> None:
             incoming.reply = reply
             incoming.save()
         return
-    reply_cols, reply_values = insert_values(reply, connection)
-    mo_cols, mo_values = insert_values(incoming, connection, skip=("reply",))
-    qn = connection.ops.quote_name
-    reply_table, mo_table = qn(Message._meta.db_table), qn(IncomingMessage._meta.db_table)
-    reply_fk = qn(IncomingMessage._meta.get_field("reply").column)
-    sql = (
-        f"WITH r AS (INSERT INTO {reply_table} ({', '.join(reply_cols)}) "
-        f"VALUES ({', '.join(['%s'] * len(reply_cols))}) RETURNING {qn(Message._meta.pk.column)} AS id) "
-        f"INSERT INTO {mo_table} ({', '.join(mo_cols)}, {reply_fk}) "
-        f"VALUES ({', '.join(['%s'] * len(mo_cols))}, (SELECT id FROM r)) "
-        f"RETURNING {qn(IncomingMessage._meta.pk.column)}, {reply_fk}"
-    )
+    sql, reply_attnames, mo_attnames = _pair_insert(connection)
     with prepared_cursor(connection) as cursor:
-        cursor.execute(sql, [*reply_values, *mo_values])
+        values = [getattr(reply, a) for a in reply_attnames] + [getattr(incoming, a) for a in mo_attnames]
+        cursor.execute(sql, values)
         mo_id, reply_id = cursor.fetchone()
     for obj, pk in ((reply, reply_id), (incoming, mo_id)):
         obj.pk = pk
@@ -113,14 +103,33 @@ def save_pair(reply: Message, incoming: IncomingMessage) -> None:
     incoming.reply = reply
 
 
-def insert_values(obj: object, connection, skip: tuple[str, ...] = ()) -> tuple[list[str], list]:  # noqa: ANN001
-    """Quoted columns and database values of an unsaved instance, prepared as ``Model.save`` would
-    (``pre_save`` for defaults such as ``auto_now``, then ``get_db_prep_save``); the primary key is
-    left to the database."""
-    columns, values = [], []
-    for field in obj._meta.local_concrete_fields:  # type: ignore[attr-defined]
-        if field.primary_key or field.name in skip:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        values.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
-    return columns, values
+_PAIR_SQL: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _pair_insert(connection) -> tuple[str, tuple[str, ...], tuple[str, ...]]:  # noqa: ANN001
+    """The CTE inserting a reply and its MO, and the attributes giving its parameters, built once per
+    database. Values are the instances' attributes as they are: both models hold only text, numbers,
+    datetimes and foreign key ids, which psycopg adapts itself, and neither has an ``auto_now`` field
+    whose ``pre_save`` would change a value (checked here)."""
+    if connection.alias in _PAIR_SQL:
+        return _PAIR_SQL[connection.alias]
+    qn = connection.ops.quote_name
+
+    def columns(model: type, skip: tuple[str, ...] = ()) -> tuple[list[str], tuple[str, ...]]:
+        fields = [f for f in model._meta.local_concrete_fields if not f.primary_key and f.name not in skip]
+        if any(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) for f in fields):
+            raise TypeError(f"{model.__name__} has an auto_now field: save_pair must call pre_save")
+        return [qn(f.column) for f in fields], tuple(f.attname for f in fields)
+
+    reply_cols, reply_attnames = columns(Message)
+    mo_cols, mo_attnames = columns(IncomingMessage, skip=("reply",))
+    reply_fk = qn(IncomingMessage._meta.get_field("reply").column)
+    sql = (
+        f"WITH r AS (INSERT INTO {qn(Message._meta.db_table)} ({', '.join(reply_cols)}) "
+        f"VALUES ({', '.join(['%s'] * len(reply_cols))}) RETURNING {qn(Message._meta.pk.column)} AS id) "
+        f"INSERT INTO {qn(IncomingMessage._meta.db_table)} ({', '.join(mo_cols)}, {reply_fk}) "
+        f"VALUES ({', '.join(['%s'] * len(mo_cols))}, (SELECT id FROM r)) "
+        f"RETURNING {qn(IncomingMessage._meta.pk.column)}, {reply_fk}"
+    )
+    _PAIR_SQL[connection.alias] = (sql, reply_attnames, mo_attnames)
+    return _PAIR_SQL[connection.alias]
