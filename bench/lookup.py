@@ -159,7 +159,7 @@ def plan(n: int, seed: int = 7) -> list[tuple[str, bool]]:
     return out
 
 
-# --- gunicorn -------------------------------------------------------------------------------------
+# --- the web server -------------------------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -169,6 +169,8 @@ def free_port() -> int:
 
 
 def start_server(port: int, workers: int, threads: int, db_url: str, app: str) -> subprocess.Popen:
+    """granian (the production web server, see docs/DEPLOY.md) on 127.0.0.1: ``workers`` processes, each
+    running the WSGI app on ``threads`` blocking threads; returns once /sms/mo answers."""
     env = {
         **os.environ,
         "DATABASE_URL": db_url,
@@ -178,12 +180,12 @@ def start_server(port: int, workers: int, threads: int, db_url: str, app: str) -
         "PYTHONPATH": str(ROOT),
     }
     env.pop("MOTCUA_GATEWAY_TOKEN", None)
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    granian = str(Path(sys.executable).with_name("granian"))
     proc = subprocess.Popen(
         [
-            gunicorn, app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-            "--threads", str(threads), "--worker-class", "gthread", "--keep-alive", "30",
-            "--log-level", "warning", "--backlog", "2048", "--no-control-socket",
+            granian, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--blocking-threads", str(threads), "--backlog", "2048",
+            "--log-level", "warning", "--no-access-log", app,
         ],
         cwd=ROOT, env=env, start_new_session=True,
     )
@@ -199,8 +201,8 @@ def start_server(port: int, workers: int, threads: int, db_url: str, app: str) -
                     return proc
         except OSError:
             time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("gunicorn did not start")
+    os.killpg(proc.pid, signal.SIGKILL)
+    raise RuntimeError("granian did not start")
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -250,6 +252,47 @@ async def drive(port: int, work: list[tuple[str, bool]], connections: int) -> tu
     jobs = [(i, code, known) for i, (code, known) in enumerate(work)]
     started = time.perf_counter()
     await asyncio.gather(*(one_connection(port, jobs[c::connections], latencies, bad) for c in range(connections)))
+    return time.perf_counter() - started, latencies, bad
+
+
+async def drive_at_rate(
+    port: int, work: list[tuple[str, bool]], connections: int, rate: float
+) -> tuple[float, list[float], list[str]]:
+    """Open loop, as Kannel sends MO: request ``i`` is due at ``i / rate`` seconds whatever the server is
+    doing, and its latency runs from that moment (so a stalled server is charged for the requests it
+    held up, not only for the one in hand). ``connections`` keep-alive connections take due requests
+    in turn; returns (seconds until the last answer, latencies, bad answers)."""
+    latencies: list[float] = []
+    bad: list[str] = []
+    due: asyncio.Queue = asyncio.Queue()
+    requests = [(request_bytes(i, code, port), code, known) for i, (code, known) in enumerate(work)]
+
+    async def connection_loop() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while (job := await due.get()) is not None:
+                scheduled, (data, code, known) = job
+                writer.write(data)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
+                body = (await reader.readexactly(length)).decode()
+                latencies.append(time.perf_counter() - scheduled)
+                if not head.startswith(b"HTTP/1.1 200") or not body.startswith(expected_reply(code, known)):
+                    bad.append(f"{head.splitlines()[0]!r} {body[:120]!r}")
+        finally:
+            writer.close()
+
+    loops = [asyncio.create_task(connection_loop()) for _ in range(connections)]
+    await asyncio.sleep(0.2)  # connections open before the clock starts
+    started = time.perf_counter()
+    for i, request in enumerate(requests):
+        scheduled = started + i / rate
+        if (ahead := scheduled - time.perf_counter()) > 0:
+            await asyncio.sleep(ahead)
+        due.put_nowait((scheduled, request))
+    for _ in loops:
+        due.put_nowait(None)
+    await asyncio.gather(*loops)
     return time.perf_counter() - started, latencies, bad
 
 
@@ -324,6 +367,11 @@ def main() -> int:
         help="WSGI app: the production entry (default; /sms/mo past the middleware) or bench.lookup:application "
         "(the full Django stack, for comparison)",
     )
+    parser.add_argument(
+        "--rate", type=float, default=0, metavar="PER_SECOND",
+        help="open loop: send at this rate and time each request from when it was due (0: closed loop, "
+        "each connection sends its next request when the last is answered)",
+    )
     parser.add_argument("--wrk", type=int, default=0, metavar="SECONDS", help="also run wrk for this long")
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "")
@@ -353,7 +401,10 @@ def main() -> int:
         asyncio.run(drive(port, work[:500], min(args.connections, 8)))  # warm every worker and connection
         reset_messages()
         cpu_before = cpu_times()
-        elapsed, latencies, bad = asyncio.run(drive(port, work, args.connections))
+        if args.rate:
+            elapsed, latencies, bad = asyncio.run(drive_at_rate(port, work, args.connections, args.rate))
+        else:
+            elapsed, latencies, bad = asyncio.run(drive(port, work, args.connections))
         busy = cpu_busy(cpu_before, cpu_times())
         wrk_out = ""
         if args.wrk and shutil.which("wrk"):
@@ -367,8 +418,9 @@ def main() -> int:
     rate = len(latencies) / elapsed
     db = check_database(len(work))
     print(
-        f"gunicorn gthread {args.workers} workers x {args.threads} threads, {args.connections} keep-alive "
-        f"connections, {os.cpu_count()} CPUs"
+        f"granian {args.workers} workers x {args.threads} threads, {args.connections} keep-alive connections, "
+        + (f"open loop at {args.rate:,.0f}/s" if args.rate else "closed loop")
+        + f", {os.cpu_count()} CPUs"
     )
     print(f"app {args.app}")
     print(f"lookups: {len(latencies):,} in {elapsed:.2f} s = {rate:,.0f}/s (machine CPU busy {busy:.0f} %)")

@@ -164,6 +164,9 @@ MOTCUA = {
     "LOGIN_FAILURE_WINDOW": int(env("MOTCUA_LOGIN_FAILURE_WINDOW", "900")),
     # Names, phones and SMS texts are blanked this many days after the dossier/message/MO is final.
     "RETENTION_DAYS": int(env("MOTCUA_RETENTION_DAYS", "365")),
+    # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses, e.g. 127.0.0.1 for an
+    # nginx on the same machine): rate limits then count the client, not the proxy.
+    "TRUSTED_PROXIES": frozenset(a.strip() for a in env("MOTCUA_TRUSTED_PROXIES").split(",") if a.strip()),
     # Optional bearer token for /metrics ("" = open; then restrict /metrics at the reverse proxy).
     "METRICS_TOKEN": env("MOTCUA_METRICS_TOKEN"),
 }

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.http import HttpRequest
 
 from motcua.ops import windowed
 
@@ -21,11 +20,6 @@ WINDOW = 15 * 60
 def _limits() -> tuple[int, int]:
     conf = getattr(settings, "MOTCUA", {})
     return int(conf.get("LOGIN_FAILURE_LIMIT", LIMIT)), int(conf.get("LOGIN_FAILURE_WINDOW", WINDOW))
-
-
-def client_ip(request: HttpRequest) -> str:
-    """REMOTE_ADDR only: X-Forwarded-For is trivially forged unless a known proxy sets it."""
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def _key(username: str, ip: str) -> str:

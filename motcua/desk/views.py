@@ -51,6 +51,7 @@ from motcua.dossiers import services
 from motcua.dossiers.models import Agency, Dossier, DossierEvent, Procedure
 from motcua.messaging import outbox
 from motcua.messaging.models import IncomingMessage, Kind, Message, MessagePart, Template
+from motcua.ops.clients import client_address
 
 PAGE_SIZE = 50
 
@@ -72,7 +73,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         username = request.POST.get("username", "").strip()
         password = request.POST.get("password", "")
-        ip = throttle.client_ip(request)
+        ip = client_address(request)
         if throttle.is_locked(username, ip):
             error = throttle.locked_message()
         else:

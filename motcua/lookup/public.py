@@ -31,6 +31,7 @@ from motcua.domain.smstext import format_appointment_date
 from motcua.dossiers.models import Dossier, DossierEvent
 from motcua.lookup.replies import find_dossier
 from motcua.ops import windowed
+from motcua.ops.clients import client_address
 
 DEFAULT_RATE_LIMIT = 10
 DEFAULT_RATE_WINDOW = 60
@@ -114,12 +115,6 @@ def check(code: str, access_code: str) -> Dossier | None:
     if not hmac.compare_digest(typed, expected) or dossier is None:
         return None
     return dossier
-
-
-def client_address(request: HttpRequest) -> str:
-    """REMOTE_ADDR: X-Forwarded-For is forged at will unless a known proxy sets it (behind a reverse
-    proxy, have it overwrite REMOTE_ADDR, e.g. gunicorn ``--forwarded-allow-ips``)."""
-    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def _limits() -> tuple[int, int]:

@@ -96,6 +96,26 @@ def test_rate_limited_per_client_address(client, dossier):
     assert other.status_code == 200
 
 
+def test_behind_a_trusted_proxy_the_client_it_names_is_counted_not_the_proxy(client, dossier, settings):
+    settings.MOTCUA = {**settings.MOTCUA, "TRUSTED_PROXIES": frozenset({"127.0.0.1"})}
+    via_proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    for _ in range(10):  # one client behind the proxy, who also forges an earlier X-Forwarded-For entry
+        response = client.get("/tra-cuu", {"code": CODE, "access_code": "WRONG2"},
+                              HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7", **via_proxy)
+        assert response.status_code == 404
+    assert client.get("/tra-cuu", {"code": CODE, "access_code": dossier.access_code},
+                      HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.7", **via_proxy).status_code == 429
+    # another client through the same proxy is not blocked
+    assert client.get("/tra-cuu", {"code": CODE, "access_code": dossier.access_code},
+                      HTTP_X_FORWARDED_FOR="198.51.100.2", **via_proxy).status_code == 200
+    # a client reaching us directly cannot pick its address with the header
+    for _ in range(10):
+        client.get("/tra-cuu", {"code": CODE, "access_code": "WRONG2"}, REMOTE_ADDR="10.0.0.8",
+                   HTTP_X_FORWARDED_FOR="198.51.100.77")
+    assert client.get("/tra-cuu", {"code": CODE, "access_code": dossier.access_code}, REMOTE_ADDR="10.0.0.8",
+                      HTTP_X_FORWARDED_FOR="198.51.100.78").status_code == 429
+
+
 def test_rate_limit_window_passes(client, dossier, settings):
     import time_machine
 
