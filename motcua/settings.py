@@ -173,6 +173,6 @@ MOTCUA = {
 
 # One cache for every web process on every machine: the public lookup's rate limit and the desk's
 # login throttle count there, and a per-process cache would let a client try N times as often
-# against N gunicorn workers. The table lives in the application's database (migration
+# against N web server processes. The table lives in the application's database (migration
 # ops.0002), so ``migrate`` is the only setup step.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "motcua_cache"}}

@@ -151,7 +151,7 @@ def test_postgres_restarted_web_processes_answer_again_by_themselves(db_url, mak
         connection.close()
         pg_restart()
         assert wait_for(pg_ready, 60)
-        # Every gunicorn thread holds a persistent connection that the restart broke: each must
+        # Every web server thread holds a persistent connection that the restart broke: each must
         # notice (CONN_HEALTH_CHECKS) and reconnect, so ask more times than there are threads.
         answers = [http_get(port, lookup.format(i)) for i in range(2, 12)]
         health = http_get(port, "/healthz")
@@ -163,7 +163,7 @@ def test_postgres_restarted_web_processes_answer_again_by_themselves(db_url, mak
 
 
 def test_public_lookup_rate_limit_holds_across_three_web_processes(db_url, settings):
-    """Each gunicorn worker is its own process: the count must be one for the client, not one per
+    """Each web server worker is its own process: the count must be one for the client, not one per
     process, or three workers would let an enumerating client try three times as often."""
     from bench.lookup import free_port, start_server, stop_server
 

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def wsgi_get(path: str, params: dict[str, str], host: str = "127.0.0.1") -> tuple[int, dict[str, str], str]:
-    """One request through ``motcua.wsgi.application`` as gunicorn would make it."""
+    """One request through ``motcua.wsgi.application`` as the web server would make it."""
     environ = {
         "REQUEST_METHOD": "GET",
         "PATH_INFO": path,
