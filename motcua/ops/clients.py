@@ -12,7 +12,7 @@ def client_address(request: HttpRequest) -> str:
     to ``X-Forwarded-For``. Only the last entry is the proxy's word; the ones before are whatever the
     client sent, forged at will, and so is the header when no trusted proxy set it."""
     remote = request.META.get("REMOTE_ADDR", "") or "unknown"
-    if remote in settings.MOTCUA["TRUSTED_PROXIES"]:
+    if remote in settings.MOTCUA.get("TRUSTED_PROXIES", ()):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
         return forwarded[:64] or remote
     return remote
