@@ -231,21 +231,27 @@ def request_bytes(i: int, code: str, port: int) -> bytes:
     ).encode()
 
 
+async def read_answer(reader: asyncio.StreamReader, code: str, known: bool, bad: list[str]) -> bytes:
+    """Read one response; note it in ``bad`` unless it is a 200 with the expected reply. Returns its head."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    body = (await reader.readexactly(length)).decode()
+    if not head.startswith(b"HTTP/1.1 200") or not body.startswith(expected_reply(code, known)):
+        bad.append(f"{head.splitlines()[0]!r} {body[:120]!r}")
+    return head
+
+
 async def one_connection(port: int, jobs: list[tuple[int, str, bool]], latencies: list[float], bad: list[str]):
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         for i, code, known in jobs:
             started = time.perf_counter()
             writer.write(request_bytes(i, code, port))
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            body = (await reader.readexactly(length)).decode()
+            head = await read_answer(reader, code, known, bad)
             latencies.append(time.perf_counter() - started)
-            if not head.startswith(b"HTTP/1.1 200") or not body.startswith(expected_reply(code, known)):
-                bad.append(f"{head.splitlines()[0]!r} {body[:120]!r}")
             if b"connection: close" in head.lower():
                 writer.close()
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -280,12 +286,8 @@ async def drive_at_rate(
             while (job := await due.get()) is not None:
                 scheduled, (data, code, known) = job
                 writer.write(data)
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
-                body = (await reader.readexactly(length)).decode()
+                await read_answer(reader, code, known, bad)
                 latencies.append(time.perf_counter() - scheduled)
-                if not head.startswith(b"HTTP/1.1 200") or not body.startswith(expected_reply(code, known)):
-                    bad.append(f"{head.splitlines()[0]!r} {body[:120]!r}")
         finally:
             writer.close()
 
