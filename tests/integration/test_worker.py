@@ -127,6 +127,16 @@ def test_not_sent_before_not_before():
     assert status(msg) == "delivered"
 
 
+def test_the_message_due_longest_goes_first_when_the_queue_is_longer_than_a_claim():
+    """A retry that fell due ten minutes ago does not wait behind notices queued after it that fell
+    due five minutes ago: claims take the queue earliest due first, whatever the row order."""
+    newer = queue_message(2, not_before=T0 - timedelta(minutes=5))
+    [retried] = queue_message(not_before=T0 - timedelta(minutes=10))
+    w = worker(SimTransport())
+    assert [m.pk for m in w.claim(limit=2)] == sorted([retried.pk, newer[0].pk])
+    assert [m.pk for m in w.claim(limit=2)] == [newer[1].pk]
+
+
 def test_temporary_failures_back_off_then_fail_after_max_attempts(settings):
     settings.MOTCUA = {**settings.MOTCUA, "MAX_ATTEMPTS": 3}
     [msg] = queue_message()
