@@ -45,7 +45,7 @@ class Message(models.Model):
     """One SMS to one phone. ``cause`` is unique, which is what makes "at most once per cause" hold."""
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    cause = models.CharField(max_length=120, unique=True)
+    cause = models.CharField(max_length=120)  # unique: see Meta.constraints
     dossier = models.ForeignKey(Dossier, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
     event = models.ForeignKey(DossierEvent, null=True, blank=True, on_delete=models.SET_NULL)
     agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT)
@@ -76,6 +76,10 @@ class Message(models.Model):
             models.Index(fields=["sent_at"], name="msg_sent_waiting", condition=models.Q(status="sent")),
             models.Index(fields=["claimed_at"], name="msg_in_flight", condition=models.Q(status="sending")),
         ]
+        # A constraint rather than ``unique=True``: on PostgreSQL the field option also builds a
+        # ``varchar_pattern_ops`` index for LIKE queries, which nothing here runs, and which every
+        # message insert and each of its three status changes had to maintain.
+        constraints = [models.UniqueConstraint(fields=["cause"], name="one_message_per_cause")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind} {self.status}"
