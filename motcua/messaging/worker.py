@@ -6,6 +6,8 @@ the queue without ever sending a message twice. A worker that dies leaves rows i
 ``STUCK_AFTER`` seconds any worker puts them back in the queue. Over SMPP the outcome of each message
 is stored before a message ``window`` places behind it may go (``SmppTransport.send_stream``), so a
 kill -9 doubles at most one window: messages the SMSC accepted but whose answer we never stored.
+While a full batch is sending, ``run_forever`` claims the next one on a thread of its own (see
+``take_claim``), so the SMSC is not left idle for the claim's tens of milliseconds between batches.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -104,6 +107,9 @@ class Worker:
         self._last_housekeeping = 0.0
         self.started = False
         self.reports_elsewhere = False  # True while run_forever's receipts thread applies them
+        self.claimer: ThreadPoolExecutor | None = None  # run_forever claims the next batch ahead on it
+        self.ahead: Future[list[Claimed]] | None = None
+        self.ahead_at = 0.0  # monotonic time the batch ahead was asked for
         self.stats: dict[str, int] = defaultdict(int)
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -130,6 +136,7 @@ class Worker:
         self.reports_elsewhere = True
         receipts = threading.Thread(target=self.apply_reports_forever, args=(stop,), name="receipts", daemon=True)
         receipts.start()
+        self.claimer = ThreadPoolExecutor(1, thread_name_prefix="claim-ahead")
         try:
             while not stop.is_set():
                 try:
@@ -146,6 +153,10 @@ class Worker:
         finally:
             stop.set()
             receipts.join(10)
+            self.release_ahead()
+            self.claimer.submit(lambda: connection.close()).result()  # the claimer thread's own connection
+            self.claimer.shutdown()
+            self.claimer = None
             self.stop()
 
     def apply_reports_forever(self, stop: threading.Event) -> None:
@@ -174,7 +185,7 @@ class Worker:
         if now_mono - self._last_housekeeping > 5:
             self._last_housekeeping = now_mono
             self.housekeeping()
-        claimed = self.claim()
+        claimed = self.take_claim()
         if claimed:
             self.send(claimed)
             done += len(claimed)
@@ -189,6 +200,41 @@ class Worker:
     def claim(self, limit: int | None = None) -> list[Claimed]:
         """Take up to ``limit`` due messages (one statement, see ``ledger.claim``)."""
         return ledger.claim(uuid.uuid4().hex, self.clock(), limit or self.batch_size)
+
+    def take_claim(self) -> list[Claimed]:
+        """The batch to send now: the one claimed ahead if there is one, else a fresh claim.
+
+        After a full batch (the queue is longer than a claim) the next one is claimed on the
+        ``claimer`` thread, with its own database connection, while this one sends: each claim of 500
+        costs PostgreSQL 20–45 ms (bench/mt_throughput.py), during which the SMSC had nothing to do.
+        A batch claimed ahead is only taken if it is young: after ``STUCK_AFTER`` any worker's
+        housekeeping may have put it back in the queue, and its outcomes would no longer be ours
+        to record; an older one is released and claimed afresh."""
+        claimed: list[Claimed] | None = None
+        if self.ahead is not None:
+            if time.monotonic() - self.ahead_at < settings.MOTCUA["STUCK_AFTER"] / 2:
+                ahead, self.ahead = self.ahead, None
+                claimed = ahead.result()
+            else:
+                self.release_ahead()
+        if claimed is None:
+            claimed = self.claim()
+        if self.claimer is not None and len(claimed) == self.batch_size:
+            self.ahead_at = time.monotonic()
+            self.ahead = self.claimer.submit(self.claim)
+        return claimed
+
+    def release_ahead(self) -> None:
+        """Put a batch claimed ahead but not sent back in the queue, its attempt not used up."""
+        ahead, self.ahead = self.ahead, None
+        if ahead is None:
+            return
+        try:
+            claimed = ahead.result()
+        except Exception:  # noqa: BLE001 - the claim failed, so nothing is held
+            log.warning("claiming ahead failed", exc_info=True)
+            return
+        ledger.release(claimed)
 
     def send(self, messages: list[Claimed]) -> None:
         groups: dict[str, list[Claimed]] = defaultdict(list)

@@ -7,6 +7,8 @@ messages a dead worker left in "sending"; quiet hours and the 17:30 batch run by
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -14,6 +16,8 @@ from unittest import mock
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.utils import timezone
 
 from motcua.dossiers import services
 from motcua.dossiers.models import DossierEvent
@@ -125,6 +129,44 @@ def test_not_sent_before_not_before():
     clock.advance(minutes=5)
     w.tick()
     assert status(msg) == "delivered"
+
+
+class HeldTransport(ScriptedTransport):
+    """Accepts every message, but only once ``go`` is set: a batch that is still sending."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda sms: SendResult(sms.message_id, True, (f"r{sms.message_id}",)))
+        self.go = threading.Event()
+
+    def send(self, batch: Sequence[OutgoingSMS]) -> list[SendResult]:
+        self.calls.extend(sms.message_id for sms in batch)
+        assert self.go.wait(20)
+        return [self.answer(sms) for sms in batch]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_next_batch_is_claimed_while_one_sends_and_given_back_untouched_when_the_worker_stops():
+    queue_message(5, not_before=timezone.now())
+    transport = HeldTransport()
+    w = worker(transport, clock=timezone.now, batch_size=2)
+    stop = threading.Event()
+    thread = threading.Thread(target=lambda: (w.run_forever(stop, idle_sleep=0.05), connection.close()))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while Message.objects.filter(status="sending").count() < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        sending = set(Message.objects.filter(status="sending").values_list("id", flat=True))
+        assert len(sending) == 4 and len(transport.calls) == 2  # two sending, the next two claimed ahead
+    finally:
+        stop.set()
+        transport.go.set()
+        thread.join(20)
+    ahead = sending - set(transport.calls)
+    assert set(Message.objects.filter(status="sent").values_list("id", flat=True)) == set(transport.calls)
+    for msg in Message.objects.filter(id__in=ahead):
+        assert (msg.status, msg.claim, msg.attempts) == ("queued", "", 0)  # back in the queue, no attempt used
+    assert Message.objects.filter(status="queued").count() == 3
 
 
 def test_the_message_due_longest_goes_first_when_the_queue_is_longer_than_a_claim():
