@@ -235,12 +235,17 @@ class WatchesTheSmsc(Worker):
         super().apply_results(connection_name, messages, results)
 
 
-def test_at_most_one_window_is_ever_accepted_by_the_smsc_but_not_stored(smsc, make_worker):
+@pytest.mark.parametrize(("params", "least", "bound"), [
+    ({"window": 4}, 1, 4),  # by default the window is the bound
+    ({"window": 2, "unrecorded": 6}, 3, 6),  # a bound of its own: more than the window, never more than it
+])
+def test_at_most_the_unrecorded_bound_is_ever_accepted_by_the_smsc_but_not_stored(smsc, make_worker, params,
+                                                                                   least, bound):
     queue(60)
-    w = make_worker(transport(smsc, window=4), cls=WatchesTheSmsc)
+    w = make_worker(transport(smsc, **params), cls=WatchesTheSmsc)
     w.smsc = smsc
     run_until(w, lambda: statuses() == Counter({"delivered": 60}))
-    assert 1 <= w.most_unrecorded <= 4
+    assert least <= w.most_unrecorded <= bound
     assert len(smsc.submits()) == 60  # and each was sent once
 
 

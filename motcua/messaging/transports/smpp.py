@@ -21,6 +21,12 @@ Parameters (query string; all optional):
     ``system_type`` of the bind (default empty).
 ``window``
     Maximum submit_sm outstanding (sent, no resp yet). Default 10, as Kannel.
+``unrecorded``
+    Maximum messages the SMSC has accepted whose outcome the worker has not yet stored
+    (``send_stream``): the most a worker killed with ``kill -9`` can leave to be sent twice.
+    Default: the ``window``. A store is one round trip to the database for whatever results
+    arrived during the previous one; at uncapped rates a bound of a few stores' worth (e.g. 50)
+    keeps the SMSC busy while they commit, at the price of that many possible doubles per crash.
 ``tps``
     Submit rate cap, messages (PDUs) per second, token bucket with a burst of ``tps/10``.
     ``0`` = no cap (benchmarks only). Default 100: a telco bind usually takes 100–150/s.
@@ -512,6 +518,7 @@ class SmppSettings:
     source_npi: int | None = None
     system_type: str = ""
     window: int = 10
+    unrecorded: int = 0  # 0 = the window
     tps: float = 100.0
     enquire_link: float = 30.0
     reconnect_max: float = 30.0
@@ -545,6 +552,7 @@ class SmppSettings:
             source_npi=tonnpi("source_npi"),
             system_type=q.get("system_type", ""),
             window=max(1, int(q.get("window", 10))),
+            unrecorded=max(0, int(q.get("unrecorded") or 0)),
             tps=float(q.get("tps", 100)),
             enquire_link=float(q.get("enquire_link", 30)),
             reconnect_max=float(q.get("reconnect_max", 30)),
@@ -651,6 +659,7 @@ class SmppTransport(Transport):
             "tps": round(recent / 10.0, 1),
             "tps_limit": self._bucket.rate,
             "window": self.settings.window,
+            "unrecorded_limit": self.settings.unrecorded or self.settings.window,
             "outstanding": len(self._pending),
         }
 
@@ -671,10 +680,10 @@ class SmppTransport(Transport):
 
     def send_stream(self, batch: Sequence[OutgoingSMS]) -> SendStream:
         """Send ``batch`` and hand results back as they arrive, holding each message's place in a
-        window of ``window`` *unrecorded* messages until the caller says it has stored the outcome
-        (``SendStream.recorded``). A worker killed at any moment therefore leaves at most ``window``
-        messages accepted by the SMSC but not stored: the most it can ever send twice. The SMSC never
-        waits for the database to catch up on a whole batch, only on the oldest ``window`` messages."""
+        window of ``unrecorded`` messages (default: ``window``) until the caller says it has stored the
+        outcome (``SendStream.recorded``). A worker killed at any moment therefore leaves at most that
+        many messages accepted by the SMSC but not stored: the most it can ever send twice. The SMSC
+        never waits for the database to catch up on a whole batch, only on the oldest ``unrecorded``."""
         return SendStream(self, batch)
 
     def _budget(self, n: int) -> float:
@@ -1005,7 +1014,7 @@ class SendStream:
             for msg in batch:
                 self._results.put(transport._down_result(msg))
             return
-        window = transport.settings.window
+        window = transport.settings.unrecorded or transport.settings.window
 
         async def start() -> None:
             self._unrecorded = asyncio.Semaphore(window)
