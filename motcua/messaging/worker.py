@@ -64,12 +64,19 @@ class QueueSink:
 
     def delivery_report(self, report: DeliveryReport) -> None:
         self.reports.put(report)
-        self.reports_ready.set()
-        self.wakeup.set()
+        wake(self.reports_ready)
+        wake(self.wakeup)
 
     def incoming(self, sms: IncomingSMS) -> None:
         self.incoming_sms.put(sms)
-        self.wakeup.set()
+        wake(self.wakeup)
+
+
+def wake(event: threading.Event) -> None:
+    """``event.set()`` unless already set: ``set`` takes a lock and notifies every time, and receipts
+    come in by the thousand a second while the event stays set until the next batch is taken."""
+    if not event.is_set():
+        event.set()
 
 
 LINK_RETRY = timedelta(seconds=5)
