@@ -126,9 +126,10 @@ def test_postgres_restarted_under_load_worker_recovers_by_itself(db_url, smsc):
     failed_ticks = w.log.read_text(errors="replace").count("worker tick failed")
     print(f"\nPostgreSQL restart under load: {dict(counts)}; duplicates at the SMSC {extra}; "
           f"failed ticks {failed_ticks}")
-    # Every connection of the worker (sending loop, receipts, claiming ahead) reconnects once, not each
-    # failing again and again until the queue is empty.
-    assert failed_ticks <= 2, w.log_tail()
+    # Each connection of the worker (sending loop, receipts, claiming ahead) fails once or twice while
+    # PostgreSQL is down, then reconnects: 1-2 measured. A connection that stayed broken would fail a
+    # tick in every other one of the 15 batches left.
+    assert failed_ticks <= 5, w.log_tail()
     assert counts == Counter({"delivered": n}), w.log_tail()  # no receipt lost either
     assert len(per_destination) == n
 
