@@ -4,8 +4,9 @@ Work is claimed with a conditional UPDATE (``status='queued'`` → ``'sending'``
 on PostgreSQL the candidate rows are picked with ``FOR UPDATE SKIP LOCKED`` so several workers spread
 the queue without ever sending a message twice. A worker that dies leaves rows in ``sending``; after
 ``STUCK_AFTER`` seconds any worker puts them back in the queue. Over SMPP the outcome of each message
-is stored before a message ``window`` places behind it may go (``SmppTransport.send_stream``), so a
-kill -9 doubles at most one window: messages the SMSC accepted but whose answer we never stored.
+is stored before a message ``unrecorded`` places behind it may go (``SmppTransport.send_stream``; by
+default the window), so a kill -9 doubles at most that many: messages the SMSC accepted but whose
+answer we never stored.
 While a full batch is sending, ``run_forever`` claims the next one on a thread of its own (see
 ``take_claim``), so the SMSC is not left idle for the claim's tens of milliseconds between batches.
 """
@@ -160,7 +161,10 @@ class Worker:
         finally:
             stop.set()
             receipts.join(10)
-            self.release_ahead()
+            try:
+                self.release_ahead()
+            except Exception:  # noqa: BLE001 - the database is away: housekeeping requeues it later
+                log.exception("could not give back the batch claimed ahead")
             self.claimer.submit(lambda: connection.close()).result()  # the claimer thread's own connection
             self.claimer.shutdown()
             self.claimer = None
