@@ -528,6 +528,11 @@ class SmppSettings:
     receipt_timeout: float = 0.0
     mo_dedup: float = 120.0
 
+    @property
+    def unrecorded_limit(self) -> int:
+        """The bound ``send_stream`` holds: ``unrecorded``, or the window when not set."""
+        return self.unrecorded or self.window
+
     @classmethod
     def from_url(cls, url: str) -> SmppSettings:
         parts = urlsplit(url)
@@ -659,7 +664,7 @@ class SmppTransport(Transport):
             "tps": round(recent / 10.0, 1),
             "tps_limit": self._bucket.rate,
             "window": self.settings.window,
-            "unrecorded_limit": self.settings.unrecorded or self.settings.window,
+            "unrecorded_limit": self.settings.unrecorded_limit,
             "outstanding": len(self._pending),
         }
 
@@ -1014,7 +1019,7 @@ class SendStream:
             for msg in batch:
                 self._results.put(transport._down_result(msg))
             return
-        window = transport.settings.unrecorded or transport.settings.window
+        window = transport.settings.unrecorded_limit
 
         async def start() -> None:
             self._unrecorded = asyncio.Semaphore(window)
