@@ -89,6 +89,14 @@ def _limits(encoding: Encoding) -> tuple[int, int]:
     raise ValueError(f"Unknown SMS encoding {encoding!r}; expected 'gsm' or 'ucs2'")
 
 
+def _one_unit_each(text: str, encoding: Encoding) -> bool:
+    """True if every character of ``text`` is one unit: a GSM basic character, or a UTF-16 character
+    without a surrogate pair. Such a text is cut at fixed offsets (set and string operations run in C)."""
+    if encoding == "gsm":
+        return set(text) <= GSM_BASIC
+    return text.isascii() or max(text) <= "\uffff"
+
+
 def split_parts(text: str, encoding: Encoding) -> list[str]:
     """Split ``text`` into the parts of a concatenated SMS.
 
@@ -98,6 +106,10 @@ def split_parts(text: str, encoding: Encoding) -> list[str]:
     single message (even an empty one) is one part.
     """
     single, per_part = _limits(encoding)
+    if _one_unit_each(text, encoding):  # the batch's hot path: slicing, no per-character work
+        if len(text) <= single:
+            return [text]
+        return [text[i : i + per_part] for i in range(0, len(text), per_part)]
     units = [_char_units(ch, encoding) for ch in text]
     if sum(units) <= single:
         return [text]

@@ -8,9 +8,12 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from motcua.domain.smstext import GSM_BASIC, GSM_EXTENSION
 from motcua.messaging.transports.base import OutgoingSMS
-from motcua.messaging.transports.smpp import SmppTransport, normalise_remote_id
+from motcua.messaging.transports.smpp import SmppTransport, gsm_decode, gsm_encode, normalise_remote_id
 from tests.integration.conftest import wait_until
 
 CITIZEN = "84912345678"
@@ -54,6 +57,15 @@ def test_normalise_remote_id_keeps_different_ids_apart_and_odd_formats_stable():
 
 
 # --- encoding on the wire ----------------------------------------------------------------------
+
+
+@given(st.text(st.sampled_from(sorted(GSM_BASIC | GSM_EXTENSION)) | st.characters(), max_size=200))
+def test_gsm_septets_round_trip_and_characters_outside_gsm_become_question_marks(text):
+    encoded = gsm_encode(text)
+    plain = "".join(ch if ch in GSM_BASIC or ch in GSM_EXTENSION else "?" for ch in text)
+    assert gsm_decode(encoded) == plain
+    assert len(encoded) == len(plain) + sum(ch in GSM_EXTENSION for ch in plain)  # escape + code
+    assert max(encoded, default=0) <= 0x7F
 
 
 def test_unaccented_text_is_sent_as_gsm_septets_from_the_short_code(make_transport, smsc):
