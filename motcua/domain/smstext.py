@@ -94,7 +94,8 @@ def _one_unit_each(text: str, encoding: Encoding) -> bool:
     without a surrogate pair. Such a text is cut at fixed offsets (set and string operations run in C)."""
     if encoding == "gsm":
         return set(text) <= GSM_BASIC
-    return text.isascii() or max(text) <= "\uffff"
+    # Two bytes of UTF-16 per character; "surrogatepass" counts a lone surrogate as the one unit it is.
+    return len(text.encode("utf-16-le", "surrogatepass")) == 2 * len(text)
 
 
 def split_parts(text: str, encoding: Encoding) -> list[str]:
@@ -106,7 +107,7 @@ def split_parts(text: str, encoding: Encoding) -> list[str]:
     single message (even an empty one) is one part.
     """
     single, per_part = _limits(encoding)
-    if _one_unit_each(text, encoding):  # the batch's hot path: slicing, no per-character work
+    if _one_unit_each(text, encoding):  # as count_parts: slicing, no per-character work
         if len(text) <= single:
             return [text]
         return [text[i : i + per_part] for i in range(0, len(text), per_part)]
@@ -128,21 +129,12 @@ def count_parts(text: str, encoding: Encoding | None = None) -> SmsParts:
     """Units and billable parts of ``text``; ``encoding=None`` picks GSM when possible."""
     if encoding is None:
         encoding = "gsm" if is_gsm(text) else "ucs2"
-    if encoding == "ucs2":
-        units = len(text.encode("utf-16-le")) // 2
-        uniform = units == len(text)  # no surrogate pair that could straddle a part boundary
-    else:
-        if not set(text) <= _GSM_ALL:
-            _char_units(next(ch for ch in text if ch not in _GSM_ALL), "gsm")  # raises with the character
-        extension = sum(text.count(ch) for ch in GSM_EXTENSION)
-        units = len(text) + extension
-        uniform = extension == 0  # no escape pair that could straddle a part boundary
     single, per_part = _limits(encoding)
-    if units <= single:
-        return SmsParts(encoding, units, 1)
-    if uniform:  # the batch's hot path: no per-character work
-        return SmsParts(encoding, units, -(-units // per_part))
-    return SmsParts(encoding, units, len(split_parts(text, encoding)))
+    if _one_unit_each(text, encoding):  # the batch's hot path: no per-character work
+        units = len(text)
+        return SmsParts(encoding, units, 1 if units <= single else -(-units // per_part))
+    units = sum(_char_units(ch, encoding) for ch in text)  # raises for a character GSM lacks
+    return SmsParts(encoding, units, 1 if units <= single else len(split_parts(text, encoding)))
 
 
 def estimate_cost(parts: int, price_per_part: int) -> int:
