@@ -42,6 +42,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from motcua.domain.receipt_codes import looks_like_code, normalise_code
@@ -90,7 +91,7 @@ def parse_mo(text: str, keyword: str = DEFAULT_KEYWORD) -> ParsedMO:
     lenient way as the text. A keyword with no Latin letter or digit is a configuration error
     (ValueError).
     """
-    letters = _keyword_letters(keyword)
+    letters, keyword_re = _keyword_pattern(keyword)
     if not isinstance(text, str):
         text = ""
     folded = _fold(text[:MAX_TEXT_CHARS])
@@ -98,7 +99,6 @@ def parse_mo(text: str, keyword: str = DEFAULT_KEYWORD) -> ParsedMO:
         return ParsedMO("empty")
     cleaned = _NOT_CODE_CHAR.sub(" ", folded)
 
-    keyword_re = re.compile(r"(?<![A-Z0-9])" + r"[ .\-]*".join(letters))
     cleaned, found = keyword_re.subn(" ", cleaned)
     has_keyword = found > 0
     if not has_keyword:
@@ -119,15 +119,27 @@ def parse_mo(text: str, keyword: str = DEFAULT_KEYWORD) -> ParsedMO:
     return ParsedMO("wrong_keyword", unique, truncated=truncated)
 
 
-def _keyword_letters(keyword: str) -> str:
+@lru_cache(maxsize=16)
+def _keyword_pattern(keyword: str) -> tuple[str, re.Pattern[str]]:
+    """The keyword's letters and the pattern finding them in a folded text (built once per keyword:
+    the keyword is a setting, the same for every message)."""
     letters = re.sub(r"[^A-Z0-9]", "", _fold(keyword))
     if not letters:
         raise ValueError(f"Từ khóa tra cứu {keyword!r} không hợp lệ: cần chữ cái hoặc chữ số")
-    return letters
+    return letters, re.compile(r"(?<![A-Z0-9])" + r"[ .\-]*".join(letters))
+
+
+_ASCII_CONTROLS = dict.fromkeys([*range(32), 127], " ")
 
 
 def _fold(text: str) -> str:
-    """NFKC, drop diacritics and invisible characters, ``đ``→``d``, control characters → space, upper case."""
+    """NFKC, drop diacritics and invisible characters, ``đ``→``d``, control characters → space, upper case.
+
+    Most messages are plain ASCII (``MCKH 0161701234``), which the normal forms leave as it is and
+    which has no combining or invisible characters: only control characters and case change.
+    """
+    if text.isascii():
+        return text.translate(_ASCII_CONTROLS).upper()
     decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text).translate(_DASHES))
     out = []
     for ch in decomposed:

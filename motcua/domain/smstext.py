@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -258,6 +259,7 @@ class TemplateError(ValueError):
         self.messages = list(messages)
 
 
+@lru_cache(maxsize=1024)  # the same few names in every message rendered
 def _placeholder_key(name: str) -> str:
     """Admins type on many keyboards (Unikey NFC or NFD, stray spaces): compare canonically."""
     return " ".join(unicodedata.normalize("NFC", name).split())

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from motcua.domain.mo_parser import MAX_CODES, MAX_TEXT_CHARS, ParsedMO, parse_mo
+from motcua.domain.mo_parser import MAX_CODES, MAX_TEXT_CHARS, ParsedMO, _fold, parse_mo
 from motcua.domain.receipt_codes import looks_like_code, normalise_code
 
 CODE = "0161701234"
@@ -251,6 +251,15 @@ def test_any_text_gives_a_parsed_mo(text: str) -> None:
             ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Mn")
             for ch in unicodedata.normalize("NFKD", text)
         )
+
+
+@settings(max_examples=300)
+@given(st.text(st.characters(max_codepoint=127)))
+def test_plain_ascii_message_is_read_as_the_full_unicode_path_reads_it(text: str) -> None:
+    # Most messages are ASCII and skip the normal forms; a zero-width space (dropped) forces the
+    # full path on the same text, and both must fold and parse it alike.
+    assert _fold(text) == _fold(text + "\u200b")
+    assert parse_mo(text) == parse_mo(text + "\u200b")
 
 
 @given(st.text(), st.text())

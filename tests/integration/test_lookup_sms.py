@@ -240,6 +240,21 @@ def test_lookup_is_one_query_for_all_codes(dossiers, django_assert_max_num_queri
     assert set(found) == {CODE, NATIONAL}
 
 
+def test_sms_answer_reads_the_database_once(dossiers, django_assert_max_num_queries):
+    # The paid path reads only some columns of the dossier (no procedure): anything it uses later,
+    # down to the reply's encoding, must come from that one read, not from a deferred field's query.
+    from motcua.lookup.replies import answer_text
+    from motcua.messaging.outbox import build_message
+
+    with django_assert_max_num_queries(1):
+        answer = answer_text(f"MCKH {CODE} {CODE2}")
+        reply = build_message(
+            kind="lookup_reply", cause="c", agency=answer.dossiers[0].agency, to="84912345678", text=answer.text
+        )
+    assert reply.text == f"{on_time_reply(CODE)} {late_reply(CODE2)}"
+    assert [d.agency.code for d in answer.dossiers] == [dossiers[CODE].agency.code, dossiers[CODE2].agency.code]
+
+
 # NUL is left out here: PostgreSQL refuses it in a text column, and recording the MO (messaging.inbound)
 # must strip it first. answer_mo itself copes with it (next test).
 _NO_NUL = st.characters(blacklist_characters="\x00")
