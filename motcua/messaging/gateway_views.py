@@ -27,6 +27,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 from django.conf import settings
@@ -64,16 +65,19 @@ def raw_params(request: HttpRequest) -> dict[str, bytes]:
     """Query string and form body as *bytes* values: Kannel's ``text`` is not always UTF-8, so it
     must not go through Django's UTF-8 decoding. Body values win over query values. A multipart body
     (not something Kannel sends) is taken as UTF-8."""
-    params: dict[str, bytes] = {}
-    sources = [request.environ.get("QUERY_STRING", "")]
+    params = query_params(request.environ.get("QUERY_STRING", ""))
     if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
-        sources.append(request.body.decode("latin-1"))
-    for source in sources:
-        for key, value in parse_qsl(source, keep_blank_values=True, encoding="latin-1"):
-            params[key] = value.encode("latin-1")
+        params.update(query_params(request.body.decode("latin-1")))
     if request.method == "POST" and request.content_type == "multipart/form-data":
         params.update({key: value.encode("utf-8") for key, value in request.POST.items()})
     return params
+
+
+def query_params(source: str) -> dict[str, bytes]:
+    """A query string (as the WSGI environ holds it, Latin-1) as bytes values; the last value wins."""
+    return {
+        key: value.encode("latin-1") for key, value in parse_qsl(source, keep_blank_values=True, encoding="latin-1")
+    }
 
 
 def param(params: dict[str, bytes], name: str, required: bool = True, max_length: int = 100) -> str:
@@ -113,23 +117,31 @@ def check_token(params: dict[str, bytes]) -> None:
         raise PermissionError("missing or wrong token")
 
 
-def guarded(handler):  # noqa: ANN001, ANN201 - a view decorator
-    """Turn bad input into 400 and a wrong token into 403: Kannel must never see a 500 for our input
-    checks (it would log it as a service failure and, for MO, retry)."""
+Handler = Callable[[dict[str, bytes]], HttpResponse]
+
+
+def gateway_call(handler: Handler, params: dict[str, bytes], path: str) -> HttpResponse:
+    """Check the token and run ``handler``, turning bad input into 400 and a wrong token into 403:
+    Kannel must never see a 500 for our input checks (it would log it as a service failure and, for
+    MO, retry). Used by the views below and by ``motcua.wsgi`` for ``GET /sms/mo``."""
+    try:
+        check_token(params)
+        return handler(params)
+    except PermissionError as e:
+        return text_response(str(e), 403)
+    except BadRequest as e:
+        return text_response(f"Bad request: {e}", 400)
+    except DatabaseError:
+        # Nothing was recorded (the transaction rolled back): 503 tells the gateway to try again.
+        log.exception("gateway call %s failed on the database", path)
+        return text_response("Temporarily unavailable, retry", 503)
+
+
+def guarded(handler: Handler):  # noqa: ANN201 - a view decorator
+    """The view running ``handler`` on the request's parameters through :func:`gateway_call`."""
 
     def view(request: HttpRequest) -> HttpResponse:
-        params = raw_params(request)
-        try:
-            check_token(params)
-            return handler(request, params)
-        except PermissionError as e:
-            return text_response(str(e), 403)
-        except BadRequest as e:
-            return text_response(f"Bad request: {e}", 400)
-        except DatabaseError:
-            # Nothing was recorded (the transaction rolled back): 503 tells the gateway to try again.
-            log.exception("gateway call %s failed on the database", request.path)
-            return text_response("Temporarily unavailable, retry", 503)
+        return gateway_call(handler, raw_params(request), request.path)
 
     view.__name__ = view.__qualname__ = handler.__name__
     view.__doc__ = handler.__doc__
@@ -173,8 +185,7 @@ def mo_response(reply: Message | None) -> HttpResponse:
     return response
 
 
-@guarded
-def sms_mo(request: HttpRequest, params: dict[str, bytes]) -> HttpResponse:
+def answer_mo(params: dict[str, bytes]) -> HttpResponse:
     """An MO from Kannel: record it once per (connection, Kannel id) and answer in the response body.
     A redelivery (Kannel retries on timeout) gets the same answer and is neither recorded nor charged
     again."""
@@ -183,6 +194,9 @@ def sms_mo(request: HttpRequest, params: dict[str, bytes]) -> HttpResponse:
     sms = incoming_from_params(params)
     answer = handle_incoming(sms, queue_reply=False)
     return mo_response(answer.reply)
+
+
+sms_mo = guarded(answer_mo)
 
 
 # --- DLR ----------------------------------------------------------------------------------------
@@ -228,7 +242,7 @@ def apply_report_waiting(report: DeliveryReport, wait: float = MATCH_WAIT_SECOND
 
 
 @guarded
-def sms_dlr(request: HttpRequest, params: dict[str, bytes]) -> HttpResponse:
+def sms_dlr(params: dict[str, bytes]) -> HttpResponse:
     """A Kannel delivery report for a message we submitted with a dlr-url carrying our id."""
     remote_id = param(params, "id", max_length=80)
     if not remote_id:

@@ -134,6 +134,46 @@ def test_unknown_host_is_refused_as_django_would(dossiers):
     assert not IncomingMessage.objects.exists()
 
 
+def test_an_unexpected_error_is_a_logged_500_and_nothing_is_recorded(dossiers, monkeypatch, caplog):
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("motcua.messaging.inbound.handle_incoming", broken)
+    status, _, body = wsgi_get("/sms/mo", mo(f"MCKH {CODE}", "e-1"))
+    assert status == 500 and "boom" not in body
+    assert any(r.name == "django.request" and r.exc_info for r in caplog.records)
+    assert not IncomingMessage.objects.exists()
+
+
+def test_a_form_post_goes_through_django_and_is_answered_alike(dossiers):
+    body = urlencode(mo(f"MCKH {CODE}", "post-1")).encode()
+    environ = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": "/sms/mo", "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "127.0.0.1",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded", "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": "http", "wsgi.errors": io.StringIO(),
+    }
+    seen = {}
+    result = application(environ, lambda status, headers, exc_info=None: seen.update(headers))
+    assert b"".join(result).decode() == ON_TIME_REPLY
+    result.close()
+    assert seen["X-Frame-Options"] == "DENY"  # the middleware stack ran
+    assert IncomingMessage.objects.get(remote_id="post-1").reply.text == ON_TIME_REPLY
+
+
+@pytest.mark.postgres
+def test_an_mo_after_the_server_closed_the_connection_is_answered(dossiers):
+    from django.db import connection
+
+    from tests.integration.test_pg_connection import _server_closes_our_connection
+
+    assert wsgi_get("/sms/mo", mo(f"MCKH {CODE}", "c-1"))[2] == ON_TIME_REPLY
+    _server_closes_our_connection()  # a PostgreSQL restart or an idle timeout between two MOs
+    assert wsgi_get("/sms/mo", mo(f"MCKH {CODE}", "c-2"))[::2] == (200, ON_TIME_REPLY)
+    assert IncomingMessage.objects.filter(remote_id__in=["c-1", "c-2"]).count() == 2
+    assert connection.connection is not None
+
+
 def test_other_paths_still_go_through_django(province):
     status, headers, _ = wsgi_get("/", {})
     assert status == 302 and headers["Location"] == "/desk/"
