@@ -95,10 +95,9 @@ def proc_stats(pid: int) -> tuple[float, int]:
 
 
 def run_end_to_end(n: int, window: int, batch_size: int, unrecorded: int = 0) -> dict:
-    from django.db import connection
     from django.db.models import Count, Max, Min
 
-    from motcua.messaging.models import Message
+    from motcua.messaging.models import Message, Status
     from tests.peers.smsc import NodeSMSC
 
     with NodeSMSC() as smsc:
@@ -115,22 +114,24 @@ def run_end_to_end(n: int, window: int, batch_size: int, unrecorded: int = 0) ->
         )
         try:
             t0 = time.perf_counter()
-            peak_cpu, peak_rss, done = 0.0, 0, 0
+            peak_cpu, peak_rss = 0.0, 0
             deadline = t0 + 600
             while time.perf_counter() < deadline:
-                time.sleep(0.25)
+                time.sleep(0.5)
                 cpu, rss = proc_stats(worker.pid)
                 peak_cpu, peak_rss = cpu, max(peak_rss, rss)
-                # the node SMSC reports some numbers undelivered or expired on purpose: wait for every final state
-                done = Message.objects.filter(status__in=["delivered", "undelivered", "expired", "failed"]).count()
-                connection.close()
-                if done >= n:
+                # The node SMSC reports some numbers undelivered or expired on purpose: wait for every final
+                # state. One cheap look per status still in progress, each on its partial index: counting the
+                # final ones every 0.25 s on a new connection cost PostgreSQL ~6 % of a core, taken from the
+                # worker it measures. The rate itself is read from the rows' timestamps below.
+                if not any(Message.objects.filter(status=s).exists() for s in (Status.QUEUED, Status.SENDING, Status.SENT)):
                     break
             elapsed = time.perf_counter() - t0
         finally:
             worker.terminate()
             worker.wait(timeout=15)
     counts = dict(Message.objects.values_list("status").annotate(n=Count("id")))
+    done = sum(counts.get(s, 0) for s in (Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED, Status.FAILED))
     span = Message.objects.aggregate(first=Min("claimed_at"), last=Max("final_at"))
     active = (span["last"] - span["first"]).total_seconds()
     return {
