@@ -41,6 +41,9 @@ def procedure_for(agency: Agency, record: SyncRecord) -> Procedure:
     if record.appointment_at and record.appointment_at.date() != record.received_at.date():
         seconds = services.work_calendar().working_seconds_between(record.received_at, record.appointment_at)
         days = max(Decimal(1), Decimal(round(seconds / (8 * 3600))))
+    field = Procedure._meta.get_field("processing_days")
+    if days >= Decimal(10) ** (field.max_digits - field.decimal_places):  # the column would overflow: a 500
+        raise services.DossierError("NgayHenTra", f"Ngày hẹn trả cách ngày tiếp nhận quá xa ({days} ngày làm việc)")
     procedure, _ = Procedure.objects.get_or_create(
         agency=agency,
         code=record.procedure_code,

@@ -218,17 +218,20 @@ def test_a_bad_record_does_not_stop_the_others(client, api_key, province):
         record("BAD-TYPE", 4, MaTTHC=["1.004628"]),
         record("YEAR-9999", 4, NgayTiepNhan="99991231090000", NgayHenTra=""),
         record("FUTURE", 4, NgayTiepNhan="20991005090000", NgayHenTra=""),
+        # A new procedure's duration is derived from the dates: 70 years would overflow its column.
+        record("FAR-APPT", 4, MaTTHC="1.000777", NgayHenTra="20961012090000"),
     ]
     answer = sync(client, key, records)
     assert statuses(answer) == ["created", "rejected", "rejected", "rejected", "created", "rejected", "rejected",
-                                "rejected", "rejected", "rejected", "rejected"]
-    assert (answer["accepted"], answer["rejected"]) == (2, 9)
+                                "rejected", "rejected", "rejected", "rejected", "rejected"]
+    assert (answer["accepted"], answer["rejected"]) == (2, 10)
     fields = {r["MaHoSo"]: r["errors"][0]["field"] for r in answer["results"] if r["status"] == "rejected"}
     assert fields == {"BAD-DATE": "NgayTiepNhan", None: "data[]", "BAD-STATE": "TrangThaiHoSo",
                       "BAD-APPT": "NgayHenTra", "NUL": "ChuHoSo", "BAD-TYPE": "MaTTHC", "YEAR-9999": "NgayTiepNhan",
-                      "FUTURE": "NgayTiepNhan"} | {None: "data[]"}
+                      "FUTURE": "NgayTiepNhan", "FAR-APPT": "NgayHenTra"} | {None: "data[]"}
     assert answer["results"][2]["errors"][0]["field"] == "MaHoSo"
     assert sorted(Dossier.objects.values_list("code", flat=True)) == ["OK-1", "OK-2"]
+    assert not Procedure.objects.filter(code="1.000777").exists()
     # A bad phone does not refuse the record; the result message is skipped with the reason.
     m = Message.objects.get(dossier__code="OK-2")
     assert m.status == Status.SKIPPED and m.skip_reason.startswith(rules.BAD_PHONE)
