@@ -22,7 +22,7 @@ from motcua.dossiers.models import Dossier
 from motcua.dossiers.services import work_calendar
 from motcua.messaging.models import IncomingMessage, Kind, Message, Status
 
-HANDED_OVER = [Status.SENT, Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED, Status.FAILED]
+HANDED_OVER = [Status.SENT, Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED, Status.FAILED, Status.TO_GATEWAY]
 
 
 def rate(part: int, whole: int) -> float | None:

@@ -33,7 +33,8 @@ class Answer:
 
 def handle_incoming(sms: IncomingSMS, queue_reply: bool = True) -> Answer:
     """Record and answer an MO. ``queue_reply=False`` when the gateway takes the reply in its HTTP response
-    (Kannel get-url); the reply row is then recorded as already sent through that connection.
+    (Kannel get-url); the reply row is then recorded as handed to that connection (``to_gateway``, final:
+    no delivery report will come for it).
 
     The answer is computed first (reads only), then the reply and the MO are inserted in one short
     transaction: two inserts, no update, because this is the path every paid lookup takes.
@@ -55,7 +56,7 @@ def handle_incoming(sms: IncomingSMS, queue_reply: bool = True) -> Answer:
         preferred_connection=sms.connection,
     )
     if not queue_reply:
-        reply.status, reply.connection, reply.sent_at = Status.SENT, sms.connection, now
+        reply.status, reply.connection, reply.sent_at, reply.final_at = Status.TO_GATEWAY, sms.connection, now, now
     incoming = IncomingMessage(
         connection=sms.connection,
         remote_id=remote_id,

@@ -18,6 +18,11 @@ class Status(models.TextChoices):
     EXPIRED = "expired", _("Không rõ (hết hạn báo cáo)")
     FAILED = "failed", _("Lỗi gửi")
     SKIPPED = "skipped", _("Không gửi")
+    # A lookup reply Kannel took in its HTTP response (sms-service get-url): Kannel sends it, and no
+    # delivery report is asked for, so none will come. Final from the start, rather than "sent" until
+    # the receipt timeout turns it "expired": that cost an UPDATE per paid lookup and told staff a
+    # report had been missed.
+    TO_GATEWAY = "to_gateway", _("Đã giao cổng SMS (không có báo cáo)")
 
 
 # A status only ever moves to a later rank: late or duplicate reports change nothing.
@@ -26,12 +31,15 @@ STATUS_RANK = {
     Status.QUEUED: 0,
     Status.SENDING: 1,
     Status.SENT: 2,
+    Status.TO_GATEWAY: 3,
     Status.FAILED: 3,
     Status.EXPIRED: 3,
     Status.UNDELIVERED: 4,
     Status.DELIVERED: 4,
 }
-FINAL_STATUSES = (Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED, Status.FAILED, Status.SKIPPED)
+FINAL_STATUSES = (
+    Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED, Status.FAILED, Status.SKIPPED, Status.TO_GATEWAY
+)
 
 
 class Kind(models.TextChoices):

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 LATENCY_WINDOW = timedelta(hours=1)
 # Seconds from queueing to the SMSC's acceptance. Quiet-hours holds land in the top buckets by design.
 LATENCY_BUCKETS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
-SENT_STATUSES = (Status.SENT, Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED)
+SENT_STATUSES = (Status.SENT, Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED, Status.TO_GATEWAY)
 
 
 def _seconds(value: timedelta | int | float | None) -> float:

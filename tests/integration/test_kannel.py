@@ -123,7 +123,7 @@ def test_mo_lookup_through_kannel_gets_the_vietnamese_reply_intact(kannel, make_
     assert (incoming.sender, incoming.recipient, incoming.text) == (CITIZEN, "8083", f"MCKH {dossier.code}")
     assert incoming.price == 1000 and incoming.outcome == "answered"
     assert incoming.connection == "kannel" and incoming.remote_id  # Kannel's MO id, for redeliveries
-    assert incoming.reply.status == "sent" and incoming.reply.text == reply.text
+    assert incoming.reply.status == "to_gateway" and incoming.reply.text == reply.text
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -82,8 +83,24 @@ def test_lookup_through_the_wsgi_entry_is_answered_recorded_and_charged(dossiers
     record = IncomingMessage.objects.select_related("reply").get(connection="kannel", remote_id="k-1")
     assert (record.sender, record.recipient, record.price, record.outcome) == ("84912345678", "8083", 1000, "answered")
     assert record.reply.text == ON_TIME_REPLY
-    assert (record.reply.status, record.reply.connection, record.reply.encoding) == (Status.SENT, "kannel", "ucs2")
+    assert (record.reply.status, record.reply.connection, record.reply.encoding) == (Status.TO_GATEWAY, "kannel", "ucs2")
     assert record.reply.kind == "lookup_reply" and record.reply.to == "84912345678"
+
+
+def test_a_reply_kannel_took_is_final_and_is_not_expired_later(dossiers):
+    # Kannel sends the reply; no report is asked for. Staff see it as handed to the gateway, and the
+    # worker's receipt timeout does not rewrite it as a missed report ("expired") a minute later.
+    from motcua.messaging.transports.sim import SimTransport
+    from tests.integration.test_worker import Clock, worker
+
+    wsgi_get("/sms/mo", mo(f"MCKH {CODE}", "g-1"))
+    reply = Message.objects.get(kind="lookup_reply")
+    assert reply.status == Status.TO_GATEWAY and reply.final_at == reply.sent_at is not None
+    clock = Clock(timezone.now())
+    clock.advance(seconds=settings.MOTCUA["RECEIPT_TIMEOUT"] + 60)
+    worker(SimTransport(), clock).housekeeping()
+    reply.refresh_from_db()
+    assert reply.status == Status.TO_GATEWAY and reply.error == ""
 
 
 def test_late_dossier_and_unknown_code_get_their_exact_texts(dossiers):
