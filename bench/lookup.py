@@ -10,7 +10,7 @@ test database is never touched. 100,000 dossiers are made with ``bulk_create`` (
 
 Each run empties the messaging tables and starts granian on 127.0.0.1 (``--workers`` processes ×
 ``--threads`` blocking threads) serving the production entry ``motcua.wsgi:application`` (which sends
-``/sms/mo`` past the middleware stack to ``gateway_views.sms_mo``); ``--app bench.lookup:application``
+``GET /sms/mo`` past Django's request cycle to ``gateway_views.answer_mo``); ``--app bench.lookup:application``
 serves it through the full Django stack instead (this module's URLconf), for comparison.
 
 Two passes:
