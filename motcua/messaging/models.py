@@ -60,7 +60,13 @@ class Message(models.Model):
     # per status change (a change of status is never a HOT update: the partial indexes below name
     # it). bench/mt_throughput.py: the worker's recording statement ~16 % cheaper without the two.
     event = models.ForeignKey(DossierEvent, null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
-    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, db_index=False)
+    # No database constraint either (Django still refuses to delete an agency with messages: PROTECT).
+    # PostgreSQL checks one by share-locking the agency's row at each commit, and a province has a
+    # few dozen agencies: concurrent paid lookups about one agency then share that lock, each sharing
+    # costing a MultiXact (~2,500 of them in a 15-second bench/lookup.py run, ~20 % of lookups).
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, db_index=False, db_constraint=False
+    )
     to = models.CharField(max_length=16, blank=True)  # gateway form, 84xxxxxxxxx
     text = models.TextField(blank=True)
     encoding = models.CharField(max_length=4, blank=True)
