@@ -1,3 +1,4 @@
+import os
 import secrets
 import threading
 
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="seed and print credentials only")
 
     def handle(self, *args, **o):
+        quiet = self.demo_quiet_hours()
         call_command("migrate", interactive=False, verbosity=0)
         seed_demo()
         User = get_user_model()
@@ -43,6 +45,7 @@ class Command(BaseCommand):
             f"  Simulator:     {base}/simulator   (SMS connection: {settings.MOTCUA['SMS_URL']})\n"
             f"  API docs:      {base}/api/docs\n"
             f"  API key (016): {key}\n"
+            f"  Quiet hours:   {quiet}\n"
             f"  Try: curl -s -X POST {base}/api/v1/dossiers/<code>/events -H 'Authorization: Bearer {key}' "
             "-H 'Content-Type: application/json' -d '{\"type\": \"result_ready\"}'\n"
         )
@@ -53,3 +56,15 @@ class Command(BaseCommand):
         stop = threading.Event()
         threading.Thread(target=Worker(name="demo").run_forever, args=(stop,), daemon=True).start()
         call_command("runserver", o["addrport"], use_reloader=False, insecure_serving=True)
+
+    @staticmethod
+    def demo_quiet_hours() -> str:
+        """Quiet hours are off in the demo unless ``MOTCUA_QUIET_HOURS`` is set: a demo is tried at any
+        hour, and with the production default (21:00-07:00 in Viet Nam, 14:00-24:00 UTC) a notice made
+        in the evening waits in the queue until morning and the simulator shows nothing. Returns the
+        line the banner prints."""
+        quiet = settings.MOTCUA["QUIET_HOURS"]
+        if "MOTCUA_QUIET_HOURS" not in os.environ and quiet:
+            settings.MOTCUA = {**settings.MOTCUA, "QUIET_HOURS": ""}
+            return f"off in the demo (MOTCUA_QUIET_HOURS={quiet} turns them on)"
+        return f"{quiet} (notices made then wait until they end)" if quiet else "off"
