@@ -41,10 +41,10 @@ def handle_incoming(sms: IncomingSMS, queue_reply: bool = True) -> Answer:
     """
     from motcua.lookup.replies import answer_text
 
-    text = sms.text.replace("\x00", "")[:2000]  # PostgreSQL text cannot hold NUL (a naive GSM '@')
-    remote_id = sms.remote_id[:80]
+    text = storable(sms.text, 2000)
+    remote_id = storable(sms.remote_id, 80)
     sender = try_normalise_phone(sms.sender)
-    to = sender.gateway if sender else sms.sender[:16]
+    to = sender.gateway if sender else storable(sms.sender, 16)
     answer = answer_text(text)
     now = timezone.now()
     reply = outbox.build_message(
@@ -61,7 +61,7 @@ def handle_incoming(sms: IncomingSMS, queue_reply: bool = True) -> Answer:
         connection=sms.connection,
         remote_id=remote_id,
         sender=to,
-        recipient=sms.recipient[:16],
+        recipient=storable(sms.recipient, 16),
         text=text,
         received_at=sms.received_at or now,
         price=settings.MOTCUA["MO_PRICE"] if sms.recipient.strip() == settings.MOTCUA["SHORT_CODE"] else 0,
@@ -75,6 +75,15 @@ def handle_incoming(sms: IncomingSMS, queue_reply: bool = True) -> Answer:
         return Answer(existing, existing.reply, True)
     log.info("MO id=%s on %s outcome=%s", incoming.pk, sms.connection, answer.outcome)
     return Answer(incoming, reply, False)
+
+
+def storable(value: str, limit: int) -> str:
+    """``value`` as both databases can store it, cut to ``limit``: no NUL (PostgreSQL's text refuses it;
+    a naive GSM decoder makes one of every '@') and no lone surrogate, which has no UTF-8 form (it
+    becomes '?'). No gateway path decodes to one (SMPP's UCS-2 decoding replaces, Kannel's text is
+    refused with a 400), but this handler takes any text and every MO must be recorded and answered."""
+    value = value.replace("\x00", "")[:limit]
+    return value if value.isascii() else value.encode("utf-8", "replace").decode("utf-8")
 
 
 def save_pair(reply: Message, incoming: IncomingMessage) -> None:
