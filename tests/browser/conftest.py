@@ -32,6 +32,13 @@ def browser() -> Iterator[object]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # The tests ran in Playwright's greenlet, whose context variables are its own: Django's connection
+        # there is another object than the one the session opened before. Close it while it is in reach;
+        # the test database's teardown closes only the first, and could not drop the database the second
+        # still held ("being accessed by other users").
+        from django.db import connections
+
+        connections.close_all()
 
 
 @pytest.fixture
