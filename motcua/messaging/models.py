@@ -58,12 +58,12 @@ class Message(models.Model):
     # No index on event or agency: nothing looks messages up by either (the desk reads a dossier's
     # messages by dossier, reports by date), and each index costs every message three entries, one
     # per status change (a change of status is never a HOT update: the partial indexes below name
-    # it). bench/mt_throughput.py: the worker's recording statement ~16 % cheaper without the two.
+    # it). The worker's recording statement, timed alone: ~16 % cheaper without the two.
     event = models.ForeignKey(DossierEvent, null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
     # No database constraint either (Django still refuses to delete an agency with messages: PROTECT).
     # PostgreSQL checks one by share-locking the agency's row at each commit, and a province has a
     # few dozen agencies: concurrent paid lookups about one agency then share that lock, each sharing
-    # costing a MultiXact (~2,500 of them in a 15-second bench/lookup.py run, ~20 % of lookups).
+    # costing a MultiXact (~2,560 in one bench/lookup.py run of ~12,500 lookups).
     agency = models.ForeignKey(
         Agency, null=True, blank=True, on_delete=models.PROTECT, db_index=False, db_constraint=False
     )
@@ -107,7 +107,7 @@ class MessagePart(models.Model):
     """One SMSC id: each part of a concatenated SMS has its own id and its own receipt."""
 
     # No database constraint: PostgreSQL checks one by locking the message row (FOR KEY SHARE) at the
-    # commit of every part inserted, which was ~17 % of the worker's recording statement. Parts are
+    # commit of every part inserted: ~17 % of the worker's recording statement, timed alone. Parts are
     # only ever written by the worker for a message it holds, and Django still cascades deletes.
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="remote_parts", db_constraint=False)
     connection = models.CharField(max_length=64)
