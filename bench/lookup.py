@@ -25,7 +25,9 @@ Two passes:
    figures are the ones compared with the target.
 
 Both load generators and PostgreSQL share the machine's cores with the web server: on 2 cores the
-numbers are for the whole loop on one box, not the server alone.
+numbers are for the whole loop on one box, not the server alone. So the wrk pass also prints the CPU that
+granian, PostgreSQL and wrk each spent per request (``bench/_cpu.py``), which tells a slower machine from
+a costlier request where the rate alone cannot.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -48,6 +51,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._cpu import ProcessCpu  # noqa: E402
 from bench._database import bench_url, ensure_database  # noqa: E402
 
 BENCH_DB = "motcua_lookup_bench"
@@ -56,6 +60,11 @@ AGENCIES = 20
 PER_AGENCY = TOTAL // AGENCIES
 UNKNOWN_SHARE = 0.10
 TARGET_RATE, TARGET_P99_MS = 1000, 50.0
+CPU_GROUPS = {
+    "granian": lambda command: "granian" in command,
+    "PostgreSQL": lambda command: command.startswith("postgres"),
+    "wrk": lambda command: command.startswith("wrk"),
+}
 CONNECTION = "bench"
 
 
@@ -430,8 +439,12 @@ def main() -> int:
         wrk_out = ""
         if args.wrk and shutil.which("wrk"):
             wrk_before = cpu_times()
-            wrk_out = run_wrk(port, work, args.connections, args.wrk)
+            with ProcessCpu(CPU_GROUPS) as cpu:
+                wrk_out = run_wrk(port, work, args.connections, args.wrk)
             wrk_out += f"machine CPU busy during wrk: {cpu_busy(wrk_before, cpu_times()):.0f} % of {os.cpu_count()} cores\n"
+            requests = re.search(r"(\d+) requests in", wrk_out)
+            if requests:
+                wrk_out += f"CPU per request during wrk, ms: {cpu.per(int(requests.group(1)))}\n"
     finally:
         stop_server(server)
 
@@ -466,7 +479,6 @@ def main() -> int:
 def report_wrk(out: str) -> bool:
     """wrk's figures against the target, and its requests against the database: each answered request
     recorded once (a request still in flight when wrk stops may be recorded without being counted)."""
-    import re
 
     from motcua.messaging.models import IncomingMessage
 

@@ -9,7 +9,9 @@ The worker runs with ``tps=0`` (no cap) and ``unrecorded=50``: see docs/DEPLOY.m
 doubles after a crash.
 
 Uses (and recreates) the database ``motcua_bench`` on that server. Prints messages/s, the worker process's CPU
-seconds and peak RSS (VmHWM), and the ratio to the bare loop.
+seconds and peak RSS (VmHWM), the ratio to the bare loop, and the CPU per message of the worker, PostgreSQL and
+the node SMSC against the bare loop's and its SMSC's (``bench/_cpu.py``): on two shared cores the ratio can
+be no better than the ratio of those sums.
 
 Two durations for the end-to-end run: from starting the worker process (which includes ~1 s of Python and Django
 start-up and the bind), and from the worker's first claim to the last final state, read from the messages'
@@ -30,8 +32,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import _database as database  # noqa: E402
+from bench._cpu import ProcessCpu  # noqa: E402
 
 BENCH_DB = "motcua_bench"
+CPU_GROUPS = {
+    "worker": lambda command: "motcua.cli worker" in command,
+    "PostgreSQL": lambda command: command.startswith("postgres"),
+    "SMSC": lambda command: "smsc.js" in command,
+}
 
 
 BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -109,6 +117,8 @@ def run_end_to_end(n: int, window: int, batch_size: int, unrecorded: int = 0) ->
             "MOTCUA_LOG_LEVEL": "WARNING",
             "MOTCUA_QUIET_HOURS": "",
         }
+        # Stopped once every message is final, before the worker is (its backends would exit unsampled).
+        sampler = ProcessCpu(CPU_GROUPS).start()
         worker = subprocess.Popen(
             [sys.executable, "-m", "motcua.cli", "worker", "--batch-size", str(batch_size)], env=env, cwd=ROOT
         )
@@ -127,6 +137,7 @@ def run_end_to_end(n: int, window: int, batch_size: int, unrecorded: int = 0) ->
                 if not any(Message.objects.filter(status=s).exists() for s in (Status.QUEUED, Status.SENDING, Status.SENT)):
                     break
             elapsed = time.perf_counter() - t0
+            sampler.stop()
         finally:
             worker.terminate()
             worker.wait(timeout=15)
@@ -143,6 +154,7 @@ def run_end_to_end(n: int, window: int, batch_size: int, unrecorded: int = 0) ->
         "worker_cpu_s": peak_cpu,
         "worker_peak_rss_mb": peak_rss / 1024,
         "statuses": counts,
+        "cpu": sampler,
     }
 
 
@@ -173,6 +185,11 @@ def main() -> None:
         f"the first claim = {e2e['msg_per_s']:.0f} msg/s ({e2e['seconds']:.2f} s from starting the worker = "
         f"{e2e['final'] / e2e['seconds']:.0f} msg/s); worker CPU {e2e['worker_cpu_s']:.1f} s, "
         f"peak RSS {e2e['worker_peak_rss_mb']:.0f} MB; statuses {e2e['statuses']}"
+    )
+    print(
+        f"CPU per message, µs: end to end {e2e['cpu'].per(e2e['messages'], 1e6, 0)} (the worker's start-up included); "
+        f"bare loop {bare['cpu_s'] * 1e6 / bare['n']:.0f}, its SMSC {bare['peer_cpu_s'] * 1e6 / bare['n']:.0f} "
+        "(whole life)"
     )
     if bare_rate:
         print(f"ratio to bare loop  : {e2e['msg_per_s'] / bare_rate:.0%}")
