@@ -16,7 +16,8 @@ from pathlib import Path
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_seconds(pid: str) -> float | None:
+def cpu_seconds(pid: int | str) -> float | None:
+    """User + system CPU seconds of a process so far, or None once it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
@@ -55,7 +56,7 @@ class ProcessCpu:
         for pid in os.listdir("/proc"):
             if not pid.isdigit() or self._group_of(pid) is None:
                 continue
-            cpu = _cpu_seconds(pid)
+            cpu = cpu_seconds(pid)
             if cpu is None:
                 continue
             self._first.setdefault(pid, cpu if starting else 0.0)

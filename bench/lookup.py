@@ -442,9 +442,7 @@ def main() -> int:
             with ProcessCpu(CPU_GROUPS) as cpu:
                 wrk_out = run_wrk(port, work, args.connections, args.wrk)
             wrk_out += f"machine CPU busy during wrk: {cpu_busy(wrk_before, cpu_times()):.0f} % of {os.cpu_count()} cores\n"
-            requests = re.search(r"(\d+) requests in", wrk_out)
-            if requests:
-                wrk_out += f"CPU per request during wrk, ms: {cpu.per(int(requests.group(1)))}\n"
+            wrk_out += f"CPU per request during wrk, ms: {cpu.per(wrk_completed(wrk_out))}\n"
     finally:
         stop_server(server)
 
@@ -476,6 +474,12 @@ def main() -> int:
     return 0 if ok_db and not bad and wrk_ok else 1
 
 
+def wrk_completed(out: str) -> int:
+    """The requests wrk counts as completed ("N requests in …"), 0 if it printed none."""
+    found = re.search(r"(\d+) requests in", out)
+    return int(found.group(1)) if found else 0
+
+
 def report_wrk(out: str) -> bool:
     """wrk's figures against the target, and its requests against the database: each answered request
     recorded once (a request still in flight when wrk stops may be recorded without being counted)."""
@@ -493,7 +497,7 @@ def report_wrk(out: str) -> bool:
         return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
 
     rate, p99 = number(r"Requests/sec:\s+([\d.]+)"), ms(r"99%")
-    completed, bad = int(number(r"(\d+) requests in")), int(number(r"wrk bad replies: (\d+)"))
+    completed, bad = wrk_completed(out), int(number(r"wrk bad replies: (\d+)"))
     recorded = IncomingMessage.objects.filter(connection="wrk")
     answered = recorded.exclude(reply=None).exclude(outcome="").count()
     recorded_n = recorded.count()

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import _database as database  # noqa: E402
-from bench._cpu import ProcessCpu  # noqa: E402
+from bench._cpu import ProcessCpu, cpu_seconds  # noqa: E402
 
 BENCH_DB = "motcua_bench"
 CPU_GROUPS = {
@@ -90,10 +90,7 @@ def queue_messages(n: int, accented: bool = False) -> None:
 
 def proc_stats(pid: int) -> tuple[float, int]:
     """(CPU seconds, peak RSS in kB) of a live process, from /proc."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    cpu = (int(fields[11]) + int(fields[12])) / ticks
+    cpu = cpu_seconds(pid) or 0.0
     hwm = 0
     with open(f"/proc/{pid}/status") as f:
         for line in f:
