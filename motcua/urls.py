@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from motcua.dossiers.api import api
+from motcua.dossiers.api import api, api_urls
 from motcua.lookup.api import router as lookup_router
 from motcua.messaging import gateway_views
 from motcua.messaging import views as messaging_views
@@ -13,7 +13,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/desk/", permanent=False)),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/", api.urls),
+    path("api/", api_urls()),
     path("simulator", messaging_views.simulator, name="simulator"),
     path("sms/mo", gateway_views.sms_mo, name="sms_mo"),
     path("sms/dlr", gateway_views.sms_dlr, name="sms_dlr"),

@@ -7,11 +7,13 @@ dossiers of its own agency (a province key sees all), and another agency's dossi
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import wraps
 from typing import Annotated, Any, Literal
 
 from django.db.models import F, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -75,6 +77,29 @@ def on_auth_error(request, exc):
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     return errors(exc.status_code, [("body", str(exc))])
+
+
+def api_urls() -> tuple[list, str, str]:
+    """``api.urls`` with a wrong method answered like every other error: django-ninja answers a 405 with
+    the plain text "Method not allowed", which a client parsing ``{"errors": ...}`` cannot read."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        pattern.callback = _json_not_allowed(pattern.callback)
+    return patterns, app_name, namespace
+
+
+def _json_not_allowed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)  # keeps csrf_exempt, which django-ninja sets on its views
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if not isinstance(response, HttpResponseNotAllowed):
+            return response
+        allowed = ", ".join(sorted(response["Allow"].split(", ")))
+        answer = errors(405, [("method", f"Không dùng được {request.method} ở địa chỉ này; dùng {allowed}")])
+        answer["Allow"] = allowed
+        return answer
+
+    return wrapped
 
 
 # --- scoping ---------------------------------------------------------------------------------

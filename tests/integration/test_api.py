@@ -497,3 +497,18 @@ def test_openapi_and_docs_respond(client):
     assert "/api/v1/dossiers" in spec["paths"] and "/api/v1/dvcqg" in spec["paths"]
     assert "/api/v1/dossiers/{code}/events" in spec["paths"]
     assert client.get("/api/docs").status_code == 200
+
+
+def test_a_wrong_method_is_405_json_naming_the_allowed_ones(client, api_key):
+    key = api_key("016")
+    for method, url, allowed in (
+        ("put", "/api/v1/dvcqg", "POST"),
+        ("delete", "/api/v1/dossiers", "GET, POST"),
+        ("patch", "/api/v1/lookup", "GET"),
+    ):
+        response = getattr(client, method)(url, **auth(key))
+        assert response.status_code == 405, (method, url)
+        assert response["Allow"] == allowed
+        [error] = assert_error_shape(response, "method")
+        assert method.upper() in error["message"] and allowed in error["message"]
+    assert client.get("/api/v1/dossiers", **auth(key)).status_code == 200
