@@ -7,6 +7,7 @@ through the connection it came from.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ def handle_incoming(sms: IncomingSMS, queue_reply: bool = True) -> Answer:
     now = timezone.now()
     reply = outbox.build_message(
         kind=Kind.LOOKUP_REPLY,
-        cause=f"reply:{sms.connection}:{remote_id}" if remote_id else f"reply:{uuid.uuid4().hex}",
+        cause=reply_cause(sms.connection, remote_id),
         agency=answer.dossiers[0].agency if answer.dossiers else None,  # its encoding policy applies
         to=to,
         text=answer.text,
@@ -67,14 +68,24 @@ def handle_incoming(sms: IncomingSMS, queue_reply: bool = True) -> Answer:
         price=settings.MOTCUA["MO_PRICE"] if sms.recipient.strip() == settings.MOTCUA["SHORT_CODE"] else 0,
         outcome=answer.outcome,
     )
-    try:
-        save_pair(reply, incoming)
-    except IntegrityError:
+    if not save_pair(reply, incoming):
         existing = IncomingMessage.objects.select_related("reply").get(connection=sms.connection, remote_id=remote_id)
         log.info("MO %s on %s redelivered: already answered", remote_id, sms.connection)
         return Answer(existing, existing.reply, True)
     log.info("MO id=%s on %s outcome=%s", incoming.pk, sms.connection, answer.outcome)
     return Answer(incoming, reply, False)
+
+
+def reply_cause(connection: str, remote_id: str) -> str:
+    """The reply's ``cause``, unique per MO: the same for a redelivery of the MO (same connection and
+    telco id), which is how a redelivery is told from a new MO. Readable where it fits the column; a
+    connection name and an id at their longest (64 + 80 characters) do not, and are then digested."""
+    if not remote_id:
+        return f"reply:{uuid.uuid4().hex}"
+    cause = f"reply:{connection}:{remote_id}"
+    if len(cause) <= Message._meta.get_field("cause").max_length:
+        return cause
+    return "reply:sha256:" + hashlib.sha256(f"{connection}\n{remote_id}".encode()).hexdigest()
 
 
 def storable(value: str, limit: int) -> str:
@@ -86,31 +97,39 @@ def storable(value: str, limit: int) -> str:
     return value if value.isascii() else value.encode("utf-8", "replace").decode("utf-8")
 
 
-def save_pair(reply: Message, incoming: IncomingMessage) -> None:
-    """Insert the reply and the MO pointing at it, both or neither.
+def save_pair(reply: Message, incoming: IncomingMessage) -> bool:
+    """Insert the reply and the MO pointing at it, both or neither; False if the MO was already
+    recorded (a redelivery: the reply's cause is taken), and then nothing is kept.
 
     On PostgreSQL outside a transaction this is one statement (a CTE inserting the reply, then the MO
     with the reply's id): atomic on its own, so one round trip instead of BEGIN, two INSERTs and
-    COMMIT. Elsewhere, or inside a caller's transaction (a savepoint then keeps a duplicate from
-    spoiling it), the two ORM inserts in ``transaction.atomic()``. A duplicate raises IntegrityError
-    either way, and nothing is kept.
+    COMMIT. A redelivery inserts no reply (``ON CONFLICT DO NOTHING``), hence no MO: no error, so no
+    error round trip and no ERROR line in PostgreSQL's log for each MO a gateway sends again. Elsewhere,
+    or inside a caller's transaction (a savepoint then keeps a duplicate from spoiling it), the two ORM
+    inserts in ``transaction.atomic()``, where a duplicate is an IntegrityError.
     """
     connection = connections[Message.objects.db]
     if connection.vendor != "postgresql" or connection.in_atomic_block:
-        with transaction.atomic(using=connection.alias):
-            reply.save()
-            incoming.reply = reply
-            incoming.save()
-        return
+        try:
+            with transaction.atomic(using=connection.alias):
+                reply.save()
+                incoming.reply = reply
+                incoming.save()
+        except IntegrityError:
+            return False
+        return True
     sql, reply_attnames, mo_attnames = _pair_insert(connection)
     with prepared_cursor(connection) as cursor:
         values = [getattr(reply, a) for a in reply_attnames] + [getattr(incoming, a) for a in mo_attnames]
         cursor.execute(sql, values)
-        mo_id, reply_id = cursor.fetchone()
-    for obj, pk in ((reply, reply_id), (incoming, mo_id)):
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    for obj, pk in ((reply, row[1]), (incoming, row[0])):
         obj.pk = pk
         obj._state.adding, obj._state.db = False, connection.alias
     incoming.reply = reply
+    return True
 
 
 _PAIR_SQL: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
@@ -136,9 +155,10 @@ def _pair_insert(connection) -> tuple[str, tuple[str, ...], tuple[str, ...]]:  #
     reply_fk = qn(IncomingMessage._meta.get_field("reply").column)
     sql = (
         f"WITH r AS (INSERT INTO {qn(Message._meta.db_table)} ({', '.join(reply_cols)}) "
-        f"VALUES ({', '.join(['%s'] * len(reply_cols))}) RETURNING {qn(Message._meta.pk.column)} AS id) "
+        f"VALUES ({', '.join(['%s'] * len(reply_cols))}) ON CONFLICT DO NOTHING "
+        f"RETURNING {qn(Message._meta.pk.column)} AS id) "
         f"INSERT INTO {qn(IncomingMessage._meta.db_table)} ({', '.join(mo_cols)}, {reply_fk}) "
-        f"VALUES ({', '.join(['%s'] * len(mo_cols))}, (SELECT id FROM r)) "
+        f"SELECT {', '.join(['%s'] * len(mo_cols))}, r.id FROM r "
         f"RETURNING {qn(IncomingMessage._meta.pk.column)}, {reply_fk}"
     )
     _PAIR_SQL[connection.alias] = (sql, reply_attnames, mo_attnames)

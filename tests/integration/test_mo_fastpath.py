@@ -123,6 +123,37 @@ def test_redelivered_mo_is_recorded_and_answered_once_with_the_same_body(dossier
     assert IncomingMessage.objects.filter(remote_id="k-again").count() == 2
 
 
+@pytest.mark.postgres
+def test_a_redelivery_costs_postgresql_no_failed_statement(dossiers):
+    """Found by ``ON CONFLICT DO NOTHING``, not by a unique violation: a failed INSERT costs an error
+    round trip and leaves an ERROR line in PostgreSQL's log for every MO a gateway sends again."""
+    from django.db import connection
+
+    def rolled_back() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_force_next_flush()")  # flushed as that statement ends
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute("SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()")
+            return cursor.fetchone()[0]
+
+    first = wsgi_get("/sms/mo", mo(f"MCKH {CODE}", "k-pg"))
+    before = rolled_back()
+    assert wsgi_get("/sms/mo", mo(f"MCKH {CODE}", "k-pg")) == first
+    assert rolled_back() == before
+    assert IncomingMessage.objects.filter(remote_id="k-pg").count() == 1
+
+
+def test_the_longest_connection_name_and_id_are_answered_and_recognised_when_redelivered(dossiers):
+    # 64 + 80 characters, the most /sms/mo accepts: "reply:<conn>:<id>" would not fit the reply's cause
+    # (120), and PostgreSQL refused the MO with a 503 that Kannel would retry for ever.
+    params = mo(f"MCKH {CODE}", "i" * 80, conn="c" * 64)
+    assert wsgi_get("/sms/mo", params)[::2] == (200, ON_TIME_REPLY)
+    assert wsgi_get("/sms/mo", params)[::2] == (200, ON_TIME_REPLY)
+    assert wsgi_get("/sms/mo", {**params, "id": "i" * 79 + "j"})[::2] == (200, ON_TIME_REPLY)
+    assert IncomingMessage.objects.count() == 2 and Message.objects.count() == 2
+
+
 @pytest.mark.parametrize(
     ("params", "reason"),
     [
