@@ -106,17 +106,19 @@ def save_pair(reply: Message, incoming: IncomingMessage) -> bool:
     COMMIT. A redelivery inserts no reply (``ON CONFLICT DO NOTHING``), hence no MO: no error, so no
     error round trip and no ERROR line in PostgreSQL's log for each MO a gateway sends again. Elsewhere,
     or inside a caller's transaction (a savepoint then keeps a duplicate from spoiling it), the two ORM
-    inserts in ``transaction.atomic()``, where a duplicate is an IntegrityError.
+    inserts in ``transaction.atomic()``, the reply's in a savepoint of its own. Either way an MO that
+    collides without its reply's cause (nothing here makes one) is an IntegrityError, and nothing is kept.
     """
     connection = connections[Message.objects.db]
     if connection.vendor != "postgresql" or connection.in_atomic_block:
-        try:
-            with transaction.atomic(using=connection.alias):
-                reply.save()
-                incoming.reply = reply
-                incoming.save()
-        except IntegrityError:
-            return False
+        with transaction.atomic(using=connection.alias):
+            try:
+                with transaction.atomic(using=connection.alias):
+                    reply.save()
+            except IntegrityError:  # the cause is taken: a redelivery
+                return False
+            incoming.reply = reply
+            incoming.save()  # an IntegrityError here takes the reply with it, as the statement does
         return True
     sql, reply_attnames, mo_attnames = _pair_insert(connection)
     with prepared_cursor(connection) as cursor:
