@@ -483,7 +483,6 @@ def wrk_completed(out: str) -> int:
 def report_wrk(out: str) -> bool:
     """wrk's figures against the target, and its requests against the database: each answered request
     recorded once (a request still in flight when wrk stops may be recorded without being counted)."""
-
     from motcua.messaging.models import IncomingMessage
 
     def number(pattern: str) -> float:

@@ -23,6 +23,7 @@ from motcua.messaging.transports.base import IncomingSMS
 from motcua.prepared import prepared_cursor
 
 log = logging.getLogger(__name__)
+CAUSE_LENGTH = Message._meta.get_field("cause").max_length
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def reply_cause(connection: str, remote_id: str) -> str:
     if not remote_id:
         return f"reply:{uuid.uuid4().hex}"
     cause = f"reply:{connection}:{remote_id}"
-    if len(cause) <= Message._meta.get_field("cause").max_length:
+    if len(cause) <= CAUSE_LENGTH:
         return cause
     return "reply:sha256:" + hashlib.sha256(f"{connection}\n{remote_id}".encode()).hexdigest()
 
