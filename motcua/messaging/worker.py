@@ -13,7 +13,6 @@ While a full batch is sending, ``run_forever`` claims the next one on a thread o
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import queue
@@ -96,19 +95,6 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 600))
 
 
-def freeze_startup_objects() -> None:
-    """Leave everything loaded so far (Django, the apps, the transports) out of garbage collection.
-
-    Sending keeps creating objects that live a little while (claimed batches, results, receipts), so
-    CPython's full collection ran every ~1.6 s at 5,000 msg/s, and each walked the whole heap of
-    imported modules: 50–75 ms during which no thread of the worker ran, the SMPP window emptied and
-    receipts piled up (bench/mt_throughput.py; ~7 % of the end-to-end rate). Frozen, a full
-    collection walks only what was created since: 1–4 ms. Nothing frozen is ever freed, which is
-    what start-up objects are anyway."""
-    gc.collect()
-    gc.freeze()
-
-
 class Worker:
     def __init__(
         self,
@@ -152,7 +138,6 @@ class Worker:
 
     def run_forever(self, stop: threading.Event, idle_sleep: float = 0.5) -> None:
         self.start()
-        freeze_startup_objects()
         log.info("worker %s started with connections %s", self.name, [t.name for t in self.router.transports])
         # Receipts get their own thread, hence their own database connection: applied in the sending
         # loop they held up the recording that the next SMPP window waits for (see send_stream).
