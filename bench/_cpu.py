@@ -89,3 +89,31 @@ class ProcessCpu:
     def per(self, count: int, unit: float = 1e3, digits: int = 2) -> str:
         """Each group's CPU per item, e.g. "web 1.64, PostgreSQL 0.79" (ms with the default ``unit``)."""
         return ", ".join(f"{name} {self.seconds[name] * unit / max(count, 1):.{digits}f}" for name in self.groups)
+
+
+class Steal:
+    """The share of the machine's time the hypervisor gave to other guests ("steal" in /proc/stat) over
+    one phase. This VM's two cores are shared with other machines: on 2026-12-01 the bare SMPP loop of
+    bench/mt_throughput.py gave 9,000–15,000 msg/s in the first half hour and 2,900–4,600 msg/s an hour
+    later, with 25–39 % steal, and the end-to-end/bare ratio of those later runs ranged from 69 % to 108 %:
+    a rate or a ratio means little without it. ``Steal().start()`` … ``.stop()``, then ``.percent``."""
+
+    def __init__(self) -> None:
+        self._start: tuple[int, int] = (0, 0)
+        self.percent = 0.0
+
+    @staticmethod
+    def _read() -> tuple[int, int]:
+        """(steal ticks, all ticks) of all CPUs so far."""
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        # user nice system idle iowait irq softirq steal [guest guest_nice: already counted in user, nice]
+        return fields[7], sum(fields[:8])
+
+    def start(self) -> Steal:
+        self._start = self._read()
+        return self
+
+    def stop(self) -> Steal:
+        steal, total = self._read()
+        self.percent = 100 * (steal - self._start[0]) / max(total - self._start[1], 1)
+        return self

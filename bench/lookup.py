@@ -51,7 +51,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._cpu import ProcessCpu  # noqa: E402
+from bench._cpu import ProcessCpu, Steal  # noqa: E402
 from bench._database import bench_url, ensure_database  # noqa: E402
 
 BENCH_DB = "motcua_lookup_bench"
@@ -439,9 +439,14 @@ def main() -> int:
         wrk_out = ""
         if args.wrk and shutil.which("wrk"):
             wrk_before = cpu_times()
+            steal = Steal().start()
             with ProcessCpu(CPU_GROUPS) as cpu:
                 wrk_out = run_wrk(port, work, args.connections, args.wrk)
-            wrk_out += f"machine CPU busy during wrk: {cpu_busy(wrk_before, cpu_times()):.0f} % of {os.cpu_count()} cores\n"
+            steal.stop()
+            wrk_out += (
+                f"machine CPU busy during wrk: {cpu_busy(wrk_before, cpu_times()):.0f} % of {os.cpu_count()} cores, "
+                f"of which steal (time given to other guests) {steal.percent:.0f} %\n"
+            )
             wrk_out += f"CPU per request during wrk, ms: {cpu.per(wrk_completed(wrk_out))}\n"
     finally:
         stop_server(server)

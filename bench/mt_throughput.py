@@ -11,7 +11,8 @@ doubles after a crash.
 Uses (and recreates) the database ``motcua_bench`` on that server. Prints messages/s, the worker process's CPU
 seconds and peak RSS (VmHWM), the ratio to the bare loop, and the CPU per message of the worker, PostgreSQL and
 the node SMSC against the bare loop's and its SMSC's (``bench/_cpu.py``): on two shared cores the ratio can
-be no better than the ratio of those sums.
+be no better than the ratio of those sums. And the share of each phase's time the hypervisor gave to other
+guests (steal): with it high, neither the rates nor their ratio describe the code (``bench/_cpu.py``: ``Steal``).
 
 Two durations for the end-to-end run: from starting the worker process (which includes ~1 s of Python and Django
 start-up and the bind), and from the worker's first claim to the last final state, read from the messages'
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import _database as database  # noqa: E402
-from bench._cpu import ProcessCpu, cpu_seconds  # noqa: E402
+from bench._cpu import ProcessCpu, Steal, cpu_seconds  # noqa: E402
 
 BENCH_DB = "motcua_bench"
 CPU_GROUPS = {
@@ -116,6 +117,7 @@ def run_end_to_end(n: int, window: int, batch_size: int, unrecorded: int = 0) ->
         }
         # Stopped once every message is final, before the worker is (its backends would exit unsampled).
         sampler = ProcessCpu(CPU_GROUPS).start()
+        steal = Steal().start()
         worker = subprocess.Popen(
             [sys.executable, "-m", "motcua.cli", "worker", "--batch-size", str(batch_size)], env=env, cwd=ROOT
         )
@@ -135,6 +137,7 @@ def run_end_to_end(n: int, window: int, batch_size: int, unrecorded: int = 0) ->
                     break
             elapsed = time.perf_counter() - t0
             sampler.stop()
+            steal.stop()
         finally:
             worker.terminate()
             worker.wait(timeout=15)
@@ -152,6 +155,7 @@ def run_end_to_end(n: int, window: int, batch_size: int, unrecorded: int = 0) ->
         "worker_peak_rss_mb": peak_rss / 1024,
         "statuses": counts,
         "cpu": sampler,
+        "steal_percent": steal.percent,
     }
 
 
@@ -187,6 +191,10 @@ def main() -> None:
         f"CPU per message, µs: end to end {e2e['cpu'].per(e2e['messages'], 1e6, 0)} (the worker's start-up included); "
         f"bare loop {bare['cpu_s'] * 1e6 / bare['n']:.0f}, its SMSC {bare['peer_cpu_s'] * 1e6 / bare['n']:.0f} "
         "(whole life)"
+    )
+    print(
+        f"steal, % of the machine's time given to other guests: bare loop {bare['steal_percent']:.0f}, "
+        f"end to end {e2e['steal_percent']:.0f} (see bench/_cpu.py: Steal)"
     )
     if bare_rate:
         print(f"ratio to bare loop  : {e2e['msg_per_s'] / bare_rate:.0%}")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._cpu import Steal  # noqa: E402
 from motcua.messaging.transports.base import DeliveryReport, IncomingSMS, OutgoingSMS  # noqa: E402
 from motcua.messaging.transports.smpp import SmppTransport, normalise_remote_id  # noqa: E402
 from tests.peers.smsc import NodeSMSC  # noqa: E402
@@ -54,6 +55,7 @@ def run(n: int, batch: int, window: int, tps: float) -> dict:
         while not transport.is_up() and time.monotonic() < deadline:
             time.sleep(0.02)
         cpu0 = time.process_time()
+        steal = Steal().start()
         t0 = time.perf_counter()
         ok = failed = 0
         for start in range(0, n, batch):
@@ -76,6 +78,7 @@ def run(n: int, batch: int, window: int, tps: float) -> dict:
                     break
             time.sleep(0.005)
         t_all = time.perf_counter() - t0
+        steal.stop()
         cpu = time.process_time() - cpu0
         transport.stop()
         stats = smsc.stats()
@@ -92,6 +95,7 @@ def run(n: int, batch: int, window: int, tps: float) -> dict:
         "all_receipts_s": t_all,
         "cpu_s": cpu,
         "peer_cpu_s": children.ru_utime + children.ru_stime,
+        "steal_percent": steal.percent,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "peer_submits": stats["submits"],
     }
@@ -113,7 +117,8 @@ def main() -> None:
         f"after {r['all_receipts_s']:.2f}s\n"
         f"  CPU: transport {r['cpu_s']:.2f}s = {r['cpu_s'] / r['all_receipts_s'] * 100:.0f}% of one core; "
         f"node SMSC {r['peer_cpu_s']:.2f}s (whole life)\n"
-        f"  peak RSS: {r['peak_rss_mb']:.0f} MB; peer counted {r['peer_submits']} submit_sm"
+        f"  peak RSS: {r['peak_rss_mb']:.0f} MB; peer counted {r['peer_submits']} submit_sm\n"
+        f"  steal (CPU time the hypervisor gave to other guests): {r['steal_percent']:.0f} %"
     )
     if r["receipts_matched"] != r["ok"] or r["failed"]:
         sys.exit(1)
