@@ -94,8 +94,8 @@ class ProcessCpu:
 class Steal:
     """The share of the machine's time the hypervisor gave to other guests ("steal" in /proc/stat) over
     one phase. This VM's two cores are shared with other machines: on 2026-12-01 the bare SMPP loop of
-    bench/mt_throughput.py gave 9,000–15,000 msg/s in the first half hour and 2,900–4,600 msg/s an hour
-    later, with 25–39 % steal, and the end-to-end/bare ratio of those later runs ranged from 69 % to 108 %:
+    bench/mt_throughput.py gave 9,000–15,000 msg/s in one phase of a session and 2,900–4,600 msg/s twenty
+    minutes later, with 25–39 % steal, and the end-to-end/bare ratio of those later runs ranged from 69 % to 108 %:
     a rate or a ratio means little without it. ``Steal().start()`` … ``.stop()``, then ``.percent``."""
 
     def __init__(self) -> None:
