@@ -91,29 +91,32 @@ class ProcessCpu:
         return ", ".join(f"{name} {self.seconds[name] * unit / max(count, 1):.{digits}f}" for name in self.groups)
 
 
-class Steal:
-    """The share of the machine's time the hypervisor gave to other guests ("steal" in /proc/stat) over
-    one phase. This VM's two cores are shared with other machines: on 2026-12-01 the bare SMPP loop of
+class MachineTime:
+    """How the whole machine's time went over one phase (/proc/stat, all CPUs): ``busy`` (not idle or
+    waiting for I/O) and ``steal``, the share the hypervisor gave to other guests, both in % of the
+    machine's time. This VM's two cores are shared with other machines: on 2026-12-01 the bare SMPP loop of
     bench/mt_throughput.py gave 9,000–15,000 msg/s in one phase of a session and 2,900–4,600 msg/s twenty
-    minutes later, with 25–39 % steal, and the end-to-end/bare ratio of those later runs ranged from 69 % to 108 %:
-    a rate or a ratio means little without it. ``Steal().start()`` … ``.stop()``, then ``.percent``."""
+    minutes later, with 25–39 % steal, and the end-to-end/bare ratio of those later runs ranged from 69 % to
+    108 %: a rate or a ratio means little without the steal. ``MachineTime().start()`` … ``.stop()``."""
 
     def __init__(self) -> None:
-        self._start: tuple[int, int] = (0, 0)
-        self.percent = 0.0
+        self._start: list[int] = []
+        self.busy = 0.0
+        self.steal = 0.0
 
     @staticmethod
-    def _read() -> tuple[int, int]:
-        """(steal ticks, all ticks) of all CPUs so far."""
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        # user nice system idle iowait irq softirq steal [guest guest_nice: already counted in user, nice]
-        return fields[7], sum(fields[:8])
+    def _read() -> list[int]:
+        """user nice system idle iowait irq softirq steal, in ticks of all CPUs so far (guest time, which
+        follows, is already counted in user and nice)."""
+        return [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
 
-    def start(self) -> Steal:
+    def start(self) -> MachineTime:
         self._start = self._read()
         return self
 
-    def stop(self) -> Steal:
-        steal, total = self._read()
-        self.percent = 100 * (steal - self._start[0]) / max(total - self._start[1], 1)
+    def stop(self) -> MachineTime:
+        ticks = [now - then for now, then in zip(self._read(), self._start, strict=True)]
+        total = max(sum(ticks), 1)
+        self.busy = 100 * (total - ticks[3] - ticks[4]) / total
+        self.steal = 100 * ticks[7] / total
         return self

@@ -51,7 +51,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._cpu import ProcessCpu, Steal  # noqa: E402
+from bench._cpu import MachineTime, ProcessCpu  # noqa: E402
 from bench._database import bench_url, ensure_database  # noqa: E402
 
 BENCH_DB = "motcua_lookup_bench"
@@ -357,19 +357,6 @@ end
         os.unlink(f.name)
 
 
-def cpu_times() -> tuple[int, int]:
-    """(busy, total) jiffies of the whole machine from /proc/stat: the web server, PostgreSQL and the load
-    generator all share it."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]
-    return sum(fields) - idle, sum(fields)
-
-
-def cpu_busy(before: tuple[int, int], after: tuple[int, int]) -> float:
-    total = after[1] - before[1]
-    return 100.0 * (after[0] - before[0]) / total if total else 0.0
-
-
 def check_database(n: int) -> dict:
     from django.db.models import Count
 
@@ -430,22 +417,21 @@ def main() -> int:
         work = plan(args.requests)
         asyncio.run(drive(port, work[:500], min(args.connections, 8)))  # warm every worker and connection
         reset_messages()
-        cpu_before = cpu_times()
+        machine = MachineTime().start()
         if args.rate:
             elapsed, latencies, bad = asyncio.run(drive_at_rate(port, work, args.connections, args.rate))
         else:
             elapsed, latencies, bad = asyncio.run(drive(port, work, args.connections))
-        busy = cpu_busy(cpu_before, cpu_times())
+        busy = machine.stop().busy
         wrk_out = ""
         if args.wrk and shutil.which("wrk"):
-            wrk_before = cpu_times()
-            steal = Steal().start()
+            machine = MachineTime().start()
             with ProcessCpu(CPU_GROUPS) as cpu:
                 wrk_out = run_wrk(port, work, args.connections, args.wrk)
-            steal.stop()
+            machine.stop()
             wrk_out += (
-                f"machine CPU busy during wrk: {cpu_busy(wrk_before, cpu_times()):.0f} % of {os.cpu_count()} cores, "
-                f"of which steal (time given to other guests) {steal.percent:.0f} %\n"
+                f"machine CPU busy during wrk: {machine.busy:.0f} % of {os.cpu_count()} cores, "
+                f"of which steal (time given to other guests) {machine.steal:.0f} %\n"
             )
             wrk_out += f"CPU per request during wrk, ms: {cpu.per(wrk_completed(wrk_out))}\n"
     finally:

@@ -12,7 +12,7 @@ Uses (and recreates) the database ``motcua_bench`` on that server. Prints messag
 seconds and peak RSS (VmHWM), the ratio to the bare loop, and the CPU per message of the worker, PostgreSQL and
 the node SMSC against the bare loop's and its SMSC's (``bench/_cpu.py``): on two shared cores the ratio can
 be no better than the ratio of those sums. And the share of each phase's time the hypervisor gave to other
-guests (steal): with it high, neither the rates nor their ratio describe the code (``bench/_cpu.py``: ``Steal``).
+guests (steal): with it high, neither the rates nor their ratio describe the code (``bench/_cpu.py``: ``MachineTime``).
 
 Two durations for the end-to-end run: from starting the worker process (which includes ~1 s of Python and Django
 start-up and the bind), and from the worker's first claim to the last final state, read from the messages'
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import _database as database  # noqa: E402
-from bench._cpu import ProcessCpu, Steal, cpu_seconds  # noqa: E402
+from bench._cpu import MachineTime, ProcessCpu, cpu_seconds  # noqa: E402
 
 BENCH_DB = "motcua_bench"
 CPU_GROUPS = {
@@ -117,7 +117,7 @@ def run_end_to_end(n: int, window: int, batch_size: int, unrecorded: int = 0) ->
         }
         # Stopped once every message is final, before the worker is (its backends would exit unsampled).
         sampler = ProcessCpu(CPU_GROUPS).start()
-        steal = Steal().start()
+        machine = MachineTime().start()
         worker = subprocess.Popen(
             [sys.executable, "-m", "motcua.cli", "worker", "--batch-size", str(batch_size)], env=env, cwd=ROOT
         )
@@ -137,7 +137,7 @@ def run_end_to_end(n: int, window: int, batch_size: int, unrecorded: int = 0) ->
                     break
             elapsed = time.perf_counter() - t0
             sampler.stop()
-            steal.stop()
+            machine.stop()
         finally:
             worker.terminate()
             worker.wait(timeout=15)
@@ -155,7 +155,7 @@ def run_end_to_end(n: int, window: int, batch_size: int, unrecorded: int = 0) ->
         "worker_peak_rss_mb": peak_rss / 1024,
         "statuses": counts,
         "cpu": sampler,
-        "steal_percent": steal.percent,
+        "steal_percent": machine.steal,
     }
 
 
@@ -172,7 +172,7 @@ def main() -> None:
     from bench.smpp_bare import run as run_bare
 
     # The bare loop runs before and after the end-to-end run and the ratio is to the mean of the two: on a
-    # shared VM the machine's speed drifts within a minute (see Steal), and one bare run taken ~20 s before
+    # shared VM the machine's speed drifts within a minute (see MachineTime), and one bare run taken ~20 s before
     # the end-to-end one compared the two under different conditions.
     bare_runs = [run_bare(args.n, batch=args.batch_size, window=args.window, tps=0)]
     recreate_database()

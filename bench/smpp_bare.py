@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._cpu import Steal  # noqa: E402
+from bench._cpu import MachineTime  # noqa: E402
 from motcua.messaging.transports.base import DeliveryReport, IncomingSMS, OutgoingSMS  # noqa: E402
 from motcua.messaging.transports.smpp import SmppTransport, normalise_remote_id  # noqa: E402
 from tests.peers.smsc import NodeSMSC  # noqa: E402
@@ -57,7 +57,7 @@ def run(n: int, batch: int, window: int, tps: float) -> dict:
         while not transport.is_up() and time.monotonic() < deadline:
             time.sleep(0.02)
         cpu0 = time.process_time()
-        steal = Steal().start()
+        machine = MachineTime().start()
         t0 = time.perf_counter()
         ok = failed = 0
         for start in range(0, n, batch):
@@ -80,7 +80,7 @@ def run(n: int, batch: int, window: int, tps: float) -> dict:
                     break
             time.sleep(0.005)
         t_all = time.perf_counter() - t0
-        steal.stop()
+        machine.stop()
         cpu = time.process_time() - cpu0
         transport.stop()
         stats = smsc.stats()
@@ -97,7 +97,7 @@ def run(n: int, batch: int, window: int, tps: float) -> dict:
         "all_receipts_s": t_all,
         "cpu_s": cpu,
         "peer_cpu_s": (children.ru_utime + children.ru_stime) - (children_before.ru_utime + children_before.ru_stime),
-        "steal_percent": steal.percent,
+        "steal_percent": machine.steal,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "peer_submits": stats["submits"],
     }
