@@ -316,7 +316,9 @@ def test_unreadable_date_is_refused_in_vietnamese(users, make_dossier):
 
 
 def test_supplement_received_without_a_date_restarts_the_processing_time(users, make_dossier):
-    d = make_dossier(received=timezone.now() - timedelta(days=1))
+    # Received on a past working day, not "yesterday": before opening on a Monday, yesterday's (Sunday's)
+    # processing time also started this morning, and the restart gave the same appointment.
+    d = make_dossier(received=local(2026, 11, 23, 9, 0))
     c = client_for(users["staff016"])
     act(c, d, action="supplement_requested")
     old = d.appointment_at
