@@ -25,8 +25,9 @@ Parameters (query string; all optional):
     Maximum messages the SMSC has accepted whose outcome the worker has not yet stored
     (``send_stream``): the most a worker killed with ``kill -9`` can leave to be sent twice.
     Default: the ``window``. A store is one round trip to the database for whatever results
-    arrived during the previous one; at uncapped rates a bound of a few stores' worth (e.g. 50)
-    keeps the SMSC busy while they commit, at the price of that many possible doubles per crash.
+    arrived during the previous one (handed to the worker in groups of half this bound, or after
+    5 ms); at uncapped rates a bound of a few stores' worth (e.g. 50) keeps the SMSC busy while
+    they commit, at the price of that many possible doubles per crash.
 ``tps``
     Submit rate cap, messages (PDUs) per second, token bucket with a burst of ``tps/10``.
     ``0`` = no cap (benchmarks only). Default 100: a telco bind usually takes 100–150/s.
