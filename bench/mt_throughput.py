@@ -5,11 +5,12 @@ reference, in the same run: once before and once after it, compared with the mea
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python bench/mt_throughput.py [-n 20000] [--window 10]
         [--unrecorded 500]
 
-The worker runs with ``tps=0`` (no cap) and ``unrecorded=500``, the bound for a bind that is sent to as fast as
-it goes: results then reach the worker in stores of ~45 (those of 5 ms, ``SmppTransport._stream``), and the
-SMSC never waits for one. The price is the bound on doubles after a crash: a worker killed with ``kill -9``
-leaves at most that many messages to be sent again (docs/DEPLOY.md, measured there with bench/faults_kill9.py).
-With ``--unrecorded 50`` the stores are of ~25 and the SMSC waits for them (docs/BENCHMARKS.md).
+The worker runs with ``tps=0`` (no cap) and ``unrecorded=500``, a bound for a bind that is sent to as fast as
+it goes: results then reach the worker in groups of those of 5 ms (``SmppTransport._stream``; about 45 at
+9,000 msg/s), and the bound no longer holds the sending back. The price is the bound on doubles after a
+crash: a worker killed with ``kill -9`` leaves at most that many messages to be sent again (docs/DEPLOY.md,
+measured there with bench/faults_kill9.py). With ``--unrecorded 50`` the groups are of 25 and the SMSC waits
+for the stores (docs/BENCHMARKS.md).
 
 Uses (and recreates) the database ``motcua_bench`` on that server. Prints messages/s, the worker process's CPU
 seconds and peak RSS (VmHWM), the ratio to the bare loop, and the CPU per message of the worker, PostgreSQL and
