@@ -11,6 +11,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import Future
 from datetime import datetime, timedelta
 from unittest import mock
 
@@ -24,7 +25,7 @@ from motcua.dossiers.models import DossierEvent
 from motcua.messaging import outbox
 from motcua.messaging.connections import Router
 from motcua.messaging.models import Message, MessagePart
-from motcua.messaging.transports.base import DeliveryReport, OutgoingSMS, SendResult, Transport
+from motcua.messaging.transports.base import DeliveryReport, OutgoingSMS, SendResult, Transport, done
 from motcua.messaging.transports.sim import SimTransport
 from motcua.messaging.worker import UNMATCHED_GRACE, Worker
 from tests.conftest import local
@@ -52,9 +53,9 @@ class RecordingSim(SimTransport):
         super().__init__(*args, **kwargs)
         self.sends: Counter[int] = Counter()
 
-    def send(self, batch: Sequence[OutgoingSMS]) -> list[SendResult]:
+    def submit(self, batch: Sequence[OutgoingSMS]) -> Future[list[SendResult]]:
         self.sends.update(sms.message_id for sms in batch)
-        return super().send(batch)
+        return super().submit(batch)
 
 
 class ScriptedTransport(Transport):
@@ -69,9 +70,9 @@ class ScriptedTransport(Transport):
     def start(self, sink) -> None:
         self.sink = sink
 
-    def send(self, batch: Sequence[OutgoingSMS]) -> list[SendResult]:
+    def submit(self, batch: Sequence[OutgoingSMS]) -> Future[list[SendResult]]:
         self.calls.extend(sms.message_id for sms in batch)
-        return [self.answer(sms) for sms in batch]
+        return done([self.answer(sms) for sms in batch])
 
     def report(self, remote_id: str, status: str) -> None:
         self.sink.delivery_report(DeliveryReport(remote_id, status, self.name))

@@ -10,7 +10,9 @@ is what lets a crashed worker resume without losing or doubling anything.
 from __future__ import annotations
 
 import abc
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
@@ -65,10 +67,26 @@ class ReportSink(Protocol):
 
 
 class Transport(abc.ABC):
-    """A configured SMS connection. ``name`` is unique among the configured connections."""
+    """A configured SMS connection. ``name`` is unique among the configured connections.
+
+    What a connection does beyond sending is declared here, so that callers read it instead of
+    probing for methods:
+
+    * ``batch_size``: the most messages the worker hands it at once. The worker stores their
+      outcomes before it hands over more, so this is also the most a worker killed with ``kill -9``
+      can leave accepted by the telco but not recorded, i.e. sent twice after the restart.
+    * ``reports_over_http``: delivery reports arrive at ``/sms/dlr`` (a gateway calls us), not
+      through the sink.
+    * ``mo_over_http``: incoming messages arrive at ``/sms/mo`` and are answered in its response.
+    * ``simulated``: a phone simulator; ``/simulator`` shows what it sent and lets one type an MO.
+    """
 
     name: str
     scheme: str = ""
+    batch_size: int = 10
+    reports_over_http: bool = False
+    mo_over_http: bool = False
+    simulated: bool = False
 
     def start(self, sink: ReportSink) -> None:  # noqa: B027 - optional hook
         """Open connections / background threads. Reports go to ``sink`` from any thread."""
@@ -77,8 +95,14 @@ class Transport(abc.ABC):
         """Close connections; must return in bounded time."""
 
     @abc.abstractmethod
+    def submit(self, batch: Sequence[OutgoingSMS]) -> Future[list[SendResult]]:
+        """Start sending ``batch`` and return at once. The future gives one result per message (in any
+        order) and never fails: a message that could not be sent is a result with ``ok=False``. The
+        worker waits on the futures of all its connections together, so binds send side by side."""
+
     def send(self, batch: Sequence[OutgoingSMS]) -> list[SendResult]:
-        """Submit a batch; block until each message has a result. Never raise for one bad message."""
+        """``submit`` and wait for the results."""
+        return self.submit(batch).result()
 
     def is_up(self) -> bool:
         return True
@@ -86,3 +110,32 @@ class Transport(abc.ABC):
     def state(self) -> dict:
         """Live state for the status page: bound, last error, counters."""
         return {"name": self.name, "scheme": self.scheme, "up": self.is_up()}
+
+
+
+def done(results: list[SendResult]) -> Future[list[SendResult]]:
+    """A future that already holds ``results``: for a connection that sends synchronously."""
+    future: Future[list[SendResult]] = Future()
+    future.set_result(results)
+    return future
+
+
+def gather(futures: Sequence[Future[SendResult]]) -> Future[list[SendResult]]:
+    """One future for the results of several, set when the last of them is (from whichever thread)."""
+    combined: Future[list[SendResult]] = Future()
+    left = len(futures)
+    lock = threading.Lock()
+
+    def one_done(_: Future) -> None:
+        nonlocal left
+        with lock:
+            left -= 1
+            last = left == 0
+        if last:
+            combined.set_result([f.result() for f in futures])
+
+    if not futures:
+        combined.set_result([])
+    for f in futures:
+        f.add_done_callback(one_done)
+    return combined

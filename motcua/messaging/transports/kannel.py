@@ -42,10 +42,10 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from motcua.messaging.transports.base import OutgoingSMS, SendResult, Transport
+from motcua.messaging.transports.base import OutgoingSMS, SendResult, Transport, gather
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,8 @@ def classify(status: int, body: str) -> tuple[bool, bool, str]:
 
 class KannelTransport(Transport):
     scheme = "kannel"
+    reports_over_http = True
+    mo_over_http = True
 
     def __init__(
         self,
@@ -140,6 +142,7 @@ class KannelTransport(Transport):
         self.dlr_url, self.dlr_mask, self.token = dlr_url, dlr_mask, token
         self.timeout = timeout
         self.concurrency = max(1, concurrency)
+        self.batch_size = self.concurrency
         self.down_after = max(1, down_after)
         self.probe_interval = probe_interval
         self.https = https
@@ -192,10 +195,9 @@ class KannelTransport(Transport):
 
     # --- sending -----------------------------------------------------------------------------
 
-    def send(self, batch: Sequence[OutgoingSMS]) -> list[SendResult]:
-        if len(batch) <= 1:
-            return [self._send_one(sms) for sms in batch]
-        return list(self._executor().map(self._send_one, batch))
+    def submit(self, batch: Sequence[OutgoingSMS]) -> Future[list[SendResult]]:
+        pool = self._executor()
+        return gather([pool.submit(self._send_one, sms) for sms in batch])
 
     def _send_one(self, sms: OutgoingSMS) -> SendResult:
         remote_id = make_remote_id(sms.message_id)

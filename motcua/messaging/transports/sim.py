@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from concurrent.futures import Future
 from urllib.parse import parse_qs, urlsplit
 
-from motcua.messaging.transports.base import DeliveryReport, OutgoingSMS, ReportSink, SendResult, Transport
+from motcua.messaging.transports.base import (
+    DeliveryReport,
+    OutgoingSMS,
+    ReportSink,
+    SendResult,
+    Transport,
+    done,
+)
 
 
 class SimTransport(Transport):
     scheme = "sim"
+    simulated = True
+    batch_size = 500  # nothing leaves the process: no telco can have accepted what a crash did not record
 
     def __init__(self, name: str = "sim", fail_numbers: Sequence[str] = ()) -> None:
         self.name = name
@@ -33,7 +43,7 @@ class SimTransport(Transport):
     def start(self, sink: ReportSink) -> None:
         self._sink = sink
 
-    def send(self, batch: Sequence[OutgoingSMS]) -> list[SendResult]:
+    def submit(self, batch: Sequence[OutgoingSMS]) -> Future[list[SendResult]]:
         results = []
         for sms in batch:
             remote_id = f"sim{sms.message_id}-{next(self._ids)}"
@@ -43,7 +53,7 @@ class SimTransport(Transport):
             for sms, result in zip(batch, results, strict=True):
                 status = "undelivered" if sms.to in self.fail_numbers else "delivered"
                 self._sink.delivery_report(DeliveryReport(result.remote_ids[0], status, self.name))
-        return results
+        return done(results)
 
     def state(self) -> dict:
         return {**super().state(), "sent": self.sent}

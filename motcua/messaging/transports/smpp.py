@@ -81,6 +81,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -95,6 +96,7 @@ from motcua.messaging.transports.base import (
     ReportStatus,
     SendResult,
     Transport,
+    done,
 )
 
 log = logging.getLogger(__name__)
@@ -596,6 +598,7 @@ class SmppTransport(Transport):
     def __init__(self, settings: SmppSettings) -> None:
         self.settings = settings
         self.name = settings.name
+        self.batch_size = settings.window
         self._sink: ReportSink | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -685,19 +688,10 @@ class SmppTransport(Transport):
         }
 
     # -- sending (worker thread) ------------------------------------------------------------------
-    def send(self, batch: Sequence[OutgoingSMS]) -> list[SendResult]:
-        if not batch:
-            return []
-        if self._loop is None or not self._bound:
-            return [self._down_result(m) for m in batch]
-        budget = self._budget(len(batch))
-        fut = asyncio.run_coroutine_threadsafe(self._send_batch(batch), self._loop)
-        try:
-            return fut.result(budget)
-        except (FutureTimeout, RuntimeError) as exc:
-            fut.cancel()
-            log.error("smpp %s: batch did not finish in %.0fs: %r", self.name, budget, exc)
-            return [self._down_result(m, "batch timeout") for m in batch]
+    def submit(self, batch: Sequence[OutgoingSMS]) -> Future[list[SendResult]]:
+        if self._loop is None or not self._bound or not batch:
+            return done([self._down_result(m) for m in batch])
+        return asyncio.run_coroutine_threadsafe(self._send_batch(batch), self._loop)
 
     def send_stream(self, batch: Sequence[OutgoingSMS]) -> SendStream:
         """Send ``batch`` and hand results back as they arrive, holding each message's place in a
