@@ -48,6 +48,7 @@ class Router:
         self.transports = list(transports)
         self.carriers = list(carriers) if carriers is not None else [set() for _ in transports]
         self.by_name = {t.name: t for t in self.transports}
+        self._turn = 0
 
     @classmethod
     def from_setting(cls, value: str) -> Router:
@@ -57,19 +58,34 @@ class Router:
     def candidates(self, to: str, preferred: str = "") -> list[Transport]:
         """Connections to try, best first: the one asked for (replies go back the way the MO came), then
         those whose carrier matches the number's original prefix, then the rest, in configured order."""
-        if len(self.transports) == 1:  # nothing to rank (and parsing the number costs ~30 µs a message)
-            return self.transports
+        return [self.transports[i] for _, i in self._ranked(to, preferred)]
+
+    def choose(self, to: str, preferred: str = "") -> Transport | None:
+        """The connection for one message: the best-ranked one that is up; among several equally good
+        (several binds to one telco) each in turn, so that they share the load and each sends at its
+        own rate cap."""
+        best: list[int] = []
+        best_rank = None
+        for rank, i in self._ranked(to, preferred):
+            if best_rank is not None and rank > best_rank:
+                break
+            if self.transports[i].is_up():
+                best_rank = rank
+                best.append(i)
+        if not best:
+            return None
+        self._turn += 1
+        return self.transports[best[self._turn % len(best)]]
+
+    def _ranked(self, to: str, preferred: str) -> list[tuple[int, int]]:
+        """(rank, index) of every connection, best first: 0 asked for, 1 the number's carrier, 2 the rest."""
+        if len(self.transports) == 1:
+            return [(0, 0)]
         phone = try_normalise_phone(to) if to else None
         hint = phone.carrier_hint if phone else None
 
-        def rank(i: int) -> tuple[int, int]:
+        def rank(i: int) -> int:
             t = self.transports[i]
-            return (0 if preferred and t.name == preferred else 1 if hint and hint in self.carriers[i] else 2, i)
+            return 0 if preferred and t.name == preferred else 1 if hint and hint in self.carriers[i] else 2
 
-        return [self.transports[i] for i in sorted(range(len(self.transports)), key=rank)]
-
-    def choose(self, to: str, preferred: str = "") -> Transport | None:
-        for transport in self.candidates(to, preferred):
-            if transport.is_up():
-                return transport
-        return None
+        return sorted((rank(i), i) for i in range(len(self.transports)))
