@@ -27,7 +27,7 @@ URL (``MOTCUA_SMS_URL``)::
   connection reports itself down, so the router fails over; ``probe_interval`` (seconds, default 5):
   how often a down connection tries a TCP connect to come back up.
 
-Kannel's ``202`` answer carries no message id, so the remote id is ours: ``k<message id>-<8 hex>``,
+Kannel's ``202`` answer carries no message id, so the remote id is ours: ``k<message id>-<32 hex>``,
 sent inside the dlr-url (``?id=...&status=%d&conn=...``) so that Kannel's report names it. A long
 message split by Kannel gets one report per part, all with that id; the first final one decides.
 """
@@ -36,11 +36,11 @@ from __future__ import annotations
 
 import http.client
 import logging
+import secrets
 import socket
 import ssl
 import threading
 import time
-import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
@@ -59,9 +59,11 @@ class KannelError(Exception):
 
 
 def make_remote_id(message_id: int) -> str:
-    """Our correlation id for one submission: unique per attempt, so a late report of a previous
-    attempt cannot be confused with this one, and carrying the message id for the logs."""
-    return f"k{message_id}-{uuid.uuid4().hex[:8]}"
+    """Our correlation id for one submission, which Kannel's report names: unique per attempt, so a late
+    report of a previous attempt cannot be confused with this one; 128 random bits, so nobody who can
+    reach ``/sms/dlr`` can guess the id of somebody's message and report it undelivered; and the message
+    id in front, for the logs."""
+    return f"k{message_id}-{secrets.token_hex(16)}"
 
 
 def dlr_callback_url(base: str, remote_id: str, connection: str, token: str = "") -> str:
