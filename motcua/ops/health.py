@@ -1,8 +1,6 @@
-"""Health of the service as the web process can see it: the database, and each SMS connection via heartbeats.
-
-The web process holds no SMPP bind itself (the worker does), so it cannot ask a transport whether it is up.
-Every worker writes what its transports report into ``ConnectionStatus`` on each housekeeping pass; a
-heartbeat older than ``STALE_AFTER`` means the worker stopped and the connection's state is unknown.
+"""Health of the service as the web process can see it: the database, and each SMS connection through the
+workers' heartbeats (``motcua.messaging.heartbeat``). A heartbeat older than ``STALE_AFTER`` means the worker
+stopped and the connection's state is unknown.
 """
 
 from __future__ import annotations
@@ -11,71 +9,16 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from motcua.ops.models import ConnectionStatus
+from motcua.messaging.models import ConnectionStatus
 
 log = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(seconds=60)
-FORGET_AFTER = timedelta(days=1)  # rows of workers that stopped for good (every restart has a new pid)
-STATE_FIELDS = {"name", "scheme", "up", "last_error", "bound_since", "sent", "failed"}
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and value:
-        parsed = parse_datetime(value)
-        if parsed is not None and timezone.is_naive(parsed):
-            parsed = timezone.make_aware(parsed)
-        return parsed
-    return None
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
-
-
-def status_fields(state: dict) -> dict:
-    """Map a ``Transport.state()`` dict onto ``ConnectionStatus`` columns; unknown keys go to ``details``."""
-    return {
-        "scheme": str(state.get("scheme") or "")[:16],
-        "up": bool(state.get("up")),
-        "last_error": str(state.get("last_error") or "")[:255],
-        "bound_since": _as_datetime(state.get("bound_since")),
-        "sent": int(state.get("sent") or 0),
-        "failed": int(state.get("failed") or 0),
-        "details": {k: _json_safe(v) for k, v in state.items() if k not in STATE_FIELDS},
-    }
-
-
-def record_connection_states(worker: Any, now: datetime | None = None) -> int:
-    """Upsert one heartbeat row per transport of ``worker`` (a ``messaging.worker.Worker``); returns rows written.
-
-    Called from ``Worker.housekeeping``. A transport whose ``state()`` raises is recorded as down with the
-    error, so a bug in a status method shows on /healthz instead of stopping the worker.
-    """
-    now = now or timezone.now()
-    written = 0
-    for transport in worker.router.transports:
-        try:
-            state = transport.state()
-        except Exception as e:  # noqa: BLE001 - a status method must never stop the sending loop
-            state = {"scheme": getattr(transport, "scheme", ""), "up": False, "last_error": f"state(): {e!r}"}
-        ConnectionStatus.objects.update_or_create(
-            name=transport.name[:64], worker=str(worker.name)[:120], defaults={**status_fields(state), "updated_at": now}
-        )
-        written += 1
-    ConnectionStatus.objects.filter(updated_at__lt=now - FORGET_AFTER).delete()
-    return written
 
 
 @lru_cache(maxsize=4)

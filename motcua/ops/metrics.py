@@ -18,9 +18,8 @@ from django.utils import timezone
 from prometheus_client.core import GaugeHistogramMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from motcua.messaging.models import BatchRun, IncomingMessage, Kind, Message, Status
+from motcua.messaging.models import BatchRun, ConnectionStatus, IncomingMessage, Kind, Message, Status
 from motcua.ops.health import STALE_AFTER, configured_connections
-from motcua.ops.models import ConnectionStatus
 
 log = logging.getLogger(__name__)
 

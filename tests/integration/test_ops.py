@@ -14,13 +14,10 @@ from django.test import override_settings
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from motcua.messaging.connections import Router
-from motcua.messaging.models import BatchRun, IncomingMessage, Kind, Message, Status
+from motcua.messaging.heartbeat import record_connection_states
+from motcua.messaging.models import BatchRun, ConnectionStatus, IncomingMessage, Kind, Message, Status
 from motcua.messaging.transports.sim import SimTransport
-from motcua.messaging.worker import Worker
-from motcua.ops.health import record_connection_states
 from motcua.ops.logs import KeyValueFormatter
-from motcua.ops.models import ConnectionStatus
 
 
 def motcua_settings(**changes):
@@ -58,9 +55,9 @@ class StubTransport(SimTransport):
 @pytest.mark.django_db
 def test_healthz_reports_database_and_each_connection_from_worker_heartbeats(client):
     with motcua_settings(SMS_URL="sim://vtl sim://vnp sim://mobi"):
-        record_connection_states(Worker(router=Router([StubTransport("vtl", True)]), name="host-a:1"))
+        record_connection_states("host-a:1", [StubTransport("vtl", True)])
         record_connection_states(
-            Worker(router=Router([StubTransport("vnp", False, "connection refused")]), name="host-a:1")
+            "host-a:1", [StubTransport("vnp", False, "connection refused")]
         )
         body = client.get("/healthz").json()
 
@@ -79,7 +76,7 @@ def test_healthz_reports_database_and_each_connection_from_worker_heartbeats(cli
 def test_healthz_marks_a_connection_unknown_when_its_worker_stopped_reporting(client):
     with motcua_settings(SMS_URL="sim://vtl"):
         record_connection_states(
-            Worker(router=Router([StubTransport("vtl", True)]), name="dead:1"),
+            "dead:1", [StubTransport("vtl", True)],
             now=timezone.now() - timedelta(seconds=61),
         )
         response = client.get("/healthz")
@@ -93,8 +90,8 @@ def test_healthz_marks_a_connection_unknown_when_its_worker_stopped_reporting(cl
 def test_healthz_counts_binds_of_several_workers(client):
     with motcua_settings(SMS_URL="sim://vtl"):
         for worker, up in [("a:1", True), ("b:1", False), ("c:1", True)]:
-            record_connection_states(Worker(router=Router([StubTransport("vtl", up)]), name=worker))
-        record_connection_states(Worker(router=Router([StubTransport("vtl", False)]), name="b:1"))  # upsert
+            record_connection_states(worker, [StubTransport("vtl", up)])
+        record_connection_states("b:1", [StubTransport("vtl", False)])  # upsert
         vtl = client.get("/healthz").json()["connections"][0]
     assert (vtl["binds_up"], vtl["binds"], vtl["up"]) == (2, 3, True)
     assert ConnectionStatus.objects.filter(name="vtl").count() == 3
@@ -102,8 +99,8 @@ def test_healthz_counts_binds_of_several_workers(client):
 
 @pytest.mark.django_db
 def test_heartbeat_rows_of_workers_gone_for_a_day_are_forgotten():
-    record_connection_states(Worker(router=Router([SimTransport("vtl")]), name="old:1"), now=timezone.now() - timedelta(days=2))
-    record_connection_states(Worker(router=Router([SimTransport("vtl")]), name="new:1"))
+    record_connection_states("old:1", [SimTransport("vtl")], now=timezone.now() - timedelta(days=2))
+    record_connection_states("new:1", [SimTransport("vtl")])
     assert list(ConnectionStatus.objects.values_list("worker", flat=True)) == ["new:1"]
 
 
@@ -122,7 +119,7 @@ def test_worker_heartbeat_records_a_transport_whose_state_method_fails():
         def state(self) -> dict:
             raise RuntimeError("boom")
 
-    assert record_connection_states(Worker(router=Router([Broken("x")]), name="w")) == 1
+    assert record_connection_states("w", [Broken("x")]) == 1
     row = ConnectionStatus.objects.get(name="x")
     assert row.up is False and "boom" in row.last_error
 
@@ -152,7 +149,7 @@ def test_metrics_expose_queue_latency_binds_mo_and_batches(client):
     IncomingMessage.objects.create(connection="vtl", sender="84912345678", recipient="8083", text="?", price=1000, outcome="bad_syntax")
     BatchRun.objects.create(day=now.date(), status="done", queued=7, skipped=2, finished_at=now)
     with motcua_settings(SMS_URL="sim://vtl sim://vnp"):
-        record_connection_states(Worker(router=Router([StubTransport("vtl", True)]), name="a:1"))
+        record_connection_states("a:1", [StubTransport("vtl", True)])
         response = client.get("/metrics")
 
     assert response.status_code == 200
