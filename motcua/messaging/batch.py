@@ -18,6 +18,7 @@ from django.utils import timezone
 from motcua.domain import rules
 from motcua.messaging import outbox
 from motcua.messaging.models import BatchRun, Message
+from motcua.messaging.wakeup import notify_worker
 
 log = logging.getLogger(__name__)
 CHUNK = 1000
@@ -117,6 +118,7 @@ def _flush(chunk: list[Message], report: BatchReport, dry_run: bool) -> None:
     fresh = [m for m in chunk if m.cause not in existing]
     if not dry_run:
         Message.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=CHUNK)
+        notify_worker()  # bulk_create sends no post_save
     for m in fresh:
         if m.status == "skipped":
             report.skipped_count += 1

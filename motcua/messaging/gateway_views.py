@@ -25,8 +25,6 @@ import codecs
 import hmac
 import logging
 import os
-import re
-import time
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
@@ -36,18 +34,15 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from motcua.messaging.models import Message, Status
-from motcua.messaging.transports.base import DeliveryReport, IncomingSMS, ReportStatus
+from motcua.messaging.models import GatewayReport, Message
+from motcua.messaging.transports.base import IncomingSMS, ReportStatus
+from motcua.messaging.wakeup import notify_worker
 
 log = logging.getLogger(__name__)
 
 # Kannel DLR types (%d). 4 (buffered at the SMSC) and 8 (SMSC accepted) are not final: ignored.
 DLR_DELIVERED, DLR_FAILED, DLR_BUFFERED, DLR_SMSC_ACK, DLR_SMSC_REJECT = 1, 2, 4, 8, 16
 DEFAULT_CONNECTION = "kannel"
-# A report can beat the worker: Kannel's fake or fast SMSC reports within milliseconds, before the worker
-# has stored the batch's remote ids. A report for one of our ids whose message is still "sending" waits.
-MATCH_WAIT_SECONDS = 20.0
-OUR_ID = re.compile(r"^k(\d+)-[0-9a-f]+$")
 
 
 class BadRequest(ValueError):
@@ -211,36 +206,6 @@ def report_status(dlr_type: int) -> ReportStatus | None:
     return None
 
 
-def apply_report(report: DeliveryReport) -> bool:
-    """Apply one report exactly as the worker does for reports from its own connections (statuses
-    only move forward; a message is settled when all its parts are). True if the id was known."""
-    from motcua.messaging.connections import Router
-    from motcua.messaging.transports.sim import SimTransport
-    from motcua.messaging.worker import Worker
-
-    worker = Worker(router=Router([SimTransport()]), run_batch=False)
-    return not worker.apply_reports([(time.monotonic(), report)])
-
-
-def still_sending(remote_id: str) -> bool:
-    """True if the id is one of ours whose message the worker has not finished submitting yet."""
-    match = OUR_ID.match(remote_id.lower())
-    return bool(match) and Message.objects.filter(pk=int(match.group(1)), status=Status.SENDING).exists()
-
-
-def apply_report_waiting(report: DeliveryReport, wait: float = MATCH_WAIT_SECONDS) -> bool:
-    deadline = time.monotonic() + wait
-    while True:
-        # Look at "sending" *before* trying: the worker stores the ids and leaves "sending" in one
-        # transaction, so if it had already left, a failed match really is an unknown id.
-        sending = still_sending(report.remote_id)
-        if apply_report(report):
-            return True
-        if not sending or time.monotonic() >= deadline:
-            return False
-        time.sleep(0.05)
-
-
 @guarded
 def sms_dlr(params: dict[str, bytes]) -> HttpResponse:
     """A Kannel delivery report for a message we submitted with a dlr-url carrying our id."""
@@ -256,8 +221,9 @@ def sms_dlr(params: dict[str, bytes]) -> HttpResponse:
     if status is None:
         return text_response(f"ignored: DLR type {dlr_type} is not final")
     answer = param(params, "answer", required=False, max_length=500)
-    report = DeliveryReport(remote_id, status, connection, error="" if status == "delivered" else answer, raw=answer)
-    if apply_report_waiting(report):
-        return text_response(f"ok: {status}")
-    log.warning("Kannel DLR for unknown id %s on %s (type %d) ignored", remote_id, connection, dlr_type)
-    return text_response("unknown id: ignored")
+    GatewayReport.objects.create(
+        connection=connection, remote_id=remote_id, status=status,
+        error="" if status == "delivered" else answer[:255],
+    )
+    notify_worker()
+    return text_response(f"ok: {status}")

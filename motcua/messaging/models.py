@@ -25,18 +25,6 @@ class Status(models.TextChoices):
     TO_GATEWAY = "to_gateway", _("Đã giao cổng SMS (không có báo cáo)")
 
 
-# A status only ever moves to a later rank: late or duplicate reports change nothing.
-STATUS_RANK = {
-    Status.SKIPPED: 9,
-    Status.QUEUED: 0,
-    Status.SENDING: 1,
-    Status.SENT: 2,
-    Status.TO_GATEWAY: 3,
-    Status.FAILED: 3,
-    Status.EXPIRED: 3,
-    Status.UNDELIVERED: 4,
-    Status.DELIVERED: 4,
-}
 FINAL_STATUSES = (
     Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED, Status.FAILED, Status.SKIPPED, Status.TO_GATEWAY
 )
@@ -50,23 +38,18 @@ class Kind(models.TextChoices):
 
 
 class Message(models.Model):
-    """One SMS to one phone. ``cause`` is unique, which is what makes "at most once per cause" hold."""
+    """One SMS to one phone. ``cause`` is unique, which is what makes "at most once per cause" hold.
+
+    A message outlives everything it was about: a dossier, its event or its agency cannot be deleted
+    while a message points at it (PROTECT), because the SMS history is what staff, reports and the
+    monthly reconciliation with the telco read.
+    """
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     cause = models.CharField(max_length=120)  # unique: see Meta.constraints
-    dossier = models.ForeignKey(Dossier, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
-    # No index on event or agency: nothing looks messages up by either (the desk reads a dossier's
-    # messages by dossier, reports by date), and each index costs every message three entries, one
-    # per status change (a change of status is never a HOT update: the partial indexes below name
-    # it). The worker's recording statement, timed alone: ~16 % cheaper without the two.
-    event = models.ForeignKey(DossierEvent, null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
-    # No database constraint either (Django still refuses to delete an agency with messages: PROTECT).
-    # PostgreSQL checks one by share-locking the agency's row at each commit, and a province has a
-    # few dozen agencies: concurrent paid lookups about one agency then share that lock, each sharing
-    # costing a MultiXact (~2,560 in one bench/lookup.py run of ~12,500 lookups).
-    agency = models.ForeignKey(
-        Agency, null=True, blank=True, on_delete=models.PROTECT, db_index=False, db_constraint=False
-    )
+    dossier = models.ForeignKey(Dossier, null=True, blank=True, on_delete=models.PROTECT, related_name="messages")
+    event = models.ForeignKey(DossierEvent, null=True, blank=True, on_delete=models.PROTECT)
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT)
     to = models.CharField(max_length=16, blank=True)  # gateway form, 84xxxxxxxxx
     text = models.TextField(blank=True)
     encoding = models.CharField(max_length=4, blank=True)
@@ -87,16 +70,14 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["id"]
-        # Partial: each status change then adds an entry to at most one of these instead of all three,
-        # and each stays as small as the work it indexes (the queue, the in-flight, the unreported).
+        # What the worker looks up, each index holding only the rows in that status: the queue in the
+        # order it is served, the messages waiting for a receipt (expiry), those in a worker's hands
+        # (requeued when the worker died).
         indexes = [
             models.Index(fields=["not_before", "id"], name="msg_queued", condition=models.Q(status="queued")),
             models.Index(fields=["sent_at"], name="msg_sent_waiting", condition=models.Q(status="sent")),
             models.Index(fields=["claimed_at"], name="msg_in_flight", condition=models.Q(status="sending")),
         ]
-        # A constraint rather than ``unique=True``: on PostgreSQL the field option also builds a
-        # ``varchar_pattern_ops`` index for LIKE queries, which nothing here runs, and which every
-        # message insert and each of its three status changes had to maintain.
         constraints = [models.UniqueConstraint(fields=["cause"], name="one_message_per_cause")]
 
     def __str__(self) -> str:
@@ -106,10 +87,7 @@ class Message(models.Model):
 class MessagePart(models.Model):
     """One SMSC id: each part of a concatenated SMS has its own id and its own receipt."""
 
-    # No database constraint: PostgreSQL checks one by locking the message row (FOR KEY SHARE) at the
-    # commit of every part inserted: ~17 % of the worker's recording statement, timed alone. Parts are
-    # only ever written by the worker for a message it holds, and Django still cascades deletes.
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="remote_parts", db_constraint=False)
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="remote_parts")
     connection = models.CharField(max_length=64)
     remote_id = models.CharField(max_length=80)  # normalised, see transports.smpp.normalise_remote_id
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SENT)
@@ -120,6 +98,56 @@ class MessagePart(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["connection", "remote_id"], name="one_message_per_remote_id")
         ]
+
+
+class GatewayReport(models.Model):
+    """A delivery report a gateway posted to ``/sms/dlr``, kept until the worker applies it.
+
+    The web request only checks and stores it, so a report never waits for anything and never holds a
+    web thread; the worker applies it like a report from its own binds. A report may come before the
+    worker has stored its message's id (a fast gateway reports within milliseconds): the row then
+    waits here, tried again every few seconds, until the id is known or ``INBOX_GRACE`` has passed.
+    """
+
+    connection = models.CharField(max_length=64)
+    remote_id = models.CharField(max_length=80)
+    status = models.CharField(max_length=12)  # delivered / undelivered / expired
+    error = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    tried_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class ConnectionStatus(models.Model):
+    """What one worker last saw of one connection (``Transport.state()``), written every housekeeping pass,
+    so that the web processes can report binds they do not hold themselves.
+
+    Keyed by (connection, worker) rather than by connection alone: with several workers each holds its own
+    bind to the same SMSC account, and "2 of 3 binds up" is exactly what an operator needs to see. A row
+    that stops being refreshed means the worker is gone, which /healthz reports as "unknown", not "up".
+    """
+
+    name = models.CharField(max_length=64)
+    worker = models.CharField(max_length=120)
+    scheme = models.CharField(max_length=16, blank=True)
+    up = models.BooleanField(default=False)
+    last_error = models.CharField(max_length=255, blank=True)
+    bound_since = models.DateTimeField(null=True, blank=True)
+    sent = models.PositiveBigIntegerField(default=0)
+    failed = models.PositiveBigIntegerField(default=0)
+    details = models.JSONField(default=dict, blank=True)  # the rest of state(): tps, window, outstanding…
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "worker"], name="one_status_per_connection_worker")]
+        ordering = ["name", "worker"]
+        verbose_name = "trạng thái kết nối SMS"
+        verbose_name_plural = "trạng thái kết nối SMS"
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.worker} {'up' if self.up else 'down'}"
 
 
 class Template(models.Model):

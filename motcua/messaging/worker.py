@@ -1,14 +1,20 @@
-"""``motcua worker``: the one long-running loop that sends messages, applies reports and runs the batch.
+"""``motcua worker``: the one long-running loop that sends messages, applies reports and runs the daily batch.
 
-Work is claimed with a conditional UPDATE (``status='queued'`` → ``'sending'`` with a claim token), and
-on PostgreSQL the candidate rows are picked with ``FOR UPDATE SKIP LOCKED`` so several workers spread
-the queue without ever sending a message twice. A worker that dies leaves rows in ``sending``; after
-``STUCK_AFTER`` seconds any worker puts them back in the queue. Over SMPP the outcome of each message
-is stored before a message ``unrecorded`` places behind it may go (``SmppTransport.send_stream``; by
-default the window), so a kill -9 doubles at most that many: messages the SMSC accepted but whose
-answer we never stored.
-While a full batch is sending, ``run_forever`` claims the next one on a thread of its own (see
-``take_claim``), so the SMSC is not left idle for the claim's tens of milliseconds between batches.
+One thread, one loop, each pass doing in order:
+
+1. housekeeping every few seconds: requeue what a dead worker left in ``sending``, expire messages whose
+   receipt never came, write the heartbeat, run the 17:30 batch when it is due;
+2. claim due messages (a conditional UPDATE: ``queued`` → ``sending`` with our claim token), hand each
+   connection its share, wait for every connection's results together, and record them;
+3. apply what came in meanwhile: incoming messages (MO), which are answered, and delivery receipts (from
+   the connections, and those gateways posted to ``/sms/dlr``).
+
+Then it waits to be woken (:mod:`motcua.messaging.wakeup`) unless there was work.
+
+A pass claims no more than the connections take at once (their ``batch_size``: the SMPP window), so a
+worker killed with ``kill -9`` leaves at most that many messages accepted by the telco but not recorded:
+they are requeued after ``STUCK_AFTER`` seconds and sent a second time. That is the only way a message is
+ever sent twice. Several workers share the queue: each claim takes other rows.
 """
 
 from __future__ import annotations
@@ -22,18 +28,31 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from motcua.messaging import ledger
+from motcua.messaging.batch import maybe_run_daily_batch
 from motcua.messaging.connections import Router
-from motcua.messaging.ledger import Claimed
-from motcua.messaging.models import Message, MessagePart, Status
-from motcua.messaging.transports.base import DeliveryReport, IncomingSMS, OutgoingSMS, SendResult
+from motcua.messaging.heartbeat import record_connection_states
+from motcua.messaging.inbound import handle_incoming
+from motcua.messaging.models import GatewayReport, Message, MessagePart, Status
+from motcua.messaging.transports.base import (
+    DeliveryReport,
+    IncomingSMS,
+    OutgoingSMS,
+    SendResult,
+    Transport,
+    done,
+)
+from motcua.messaging.transports.smpp import normalise_remote_id
+from motcua.messaging.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -42,57 +61,47 @@ REPORT_STATUS = {
     "undelivered": Status.UNDELIVERED,
     "expired": Status.EXPIRED,
 }
-RECEIPT_BATCH_SECONDS = 0.05
-UNMATCHED_GRACE = 60  # seconds a receipt may arrive before we stored its message id (another worker's bind)
-
-
-def normalise_remote_id(remote_id: str) -> str:
-    try:
-        from motcua.messaging.transports.smpp import normalise_remote_id as smpp_normalise
-    except ImportError:  # pragma: no cover - the SMPP module is always shipped
-        return remote_id.strip().lower()
-    return smpp_normalise(remote_id)
-
-
-class QueueSink:
-    """Receives reports from transport threads; the worker thread drains it (one writer to the database)."""
-
-    def __init__(self) -> None:
-        self.reports: queue.SimpleQueue[DeliveryReport] = queue.SimpleQueue()
-        self.incoming_sms: queue.SimpleQueue[IncomingSMS] = queue.SimpleQueue()
-        self.wakeup = threading.Event()
-        self.reports_ready = threading.Event()
-
-    def delivery_report(self, report: DeliveryReport) -> None:
-        self.reports.put(report)
-        wake(self.reports_ready)
-        wake(self.wakeup)
-
-    def incoming(self, sms: IncomingSMS) -> None:
-        self.incoming_sms.put(sms)
-        wake(self.wakeup)
-
-
-def wake(event: threading.Event) -> None:
-    """``event.set()`` unless already set: ``set`` takes a lock and notifies every time, and receipts
-    come in by the thousand a second while the event stays set until the next batch is taken."""
-    if not event.is_set():
-        event.set()
-
-
+HOUSEKEEPING_EVERY = 5.0  # seconds
+# How long a receipt for an id we do not know yet is kept and tried again. The worker stores a batch's ids
+# within the batch's time (a fraction of a second), so an SMPP receipt that arrived first waits briefly;
+# a report posted to /sms/dlr is stored, so it can wait longer for a message another worker is sending.
+UNMATCHED_GRACE = 60.0
+INBOX_GRACE = timedelta(minutes=10)
+INBOX_RETRY = timedelta(seconds=5)
+SEND_TIMEOUT = 120.0  # a connection that gives no result at all in this time: its messages are retried
 LINK_RETRY = timedelta(seconds=5)
 NO_CONNECTION = "no connection up"
 
 
-def link_trouble(error: str) -> bool:
-    """Every connection was down, so nothing was even tried: that must not use up MAX_ATTEMPTS, or
-    a telco outage longer than the backoff series (~10 minutes) would fail every queued notice for
-    good. (A message the SMSC throttled or lost on a dropped link was tried, and counts.)"""
-    return error == NO_CONNECTION
-
-
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 600))
+
+
+class Sink:
+    """Receives reports and MO from the connections' threads; the worker's thread takes them."""
+
+    def __init__(self, wakeup: Wakeup) -> None:
+        self.reports: queue.SimpleQueue[DeliveryReport] = queue.SimpleQueue()
+        self.incoming_sms: queue.SimpleQueue[IncomingSMS] = queue.SimpleQueue()
+        self.wakeup = wakeup
+
+    def delivery_report(self, report: DeliveryReport) -> None:
+        self.reports.put(report)
+        self.wakeup.set()
+
+    def incoming(self, sms: IncomingSMS) -> None:
+        self.incoming_sms.put(sms)
+        self.wakeup.set()
+
+
+def drain(q: queue.SimpleQueue, limit: int = 5000) -> list:
+    items = []
+    while len(items) < limit:
+        try:
+            items.append(q.get_nowait())
+        except queue.Empty:
+            break
+    return items
 
 
 class Worker:
@@ -100,24 +109,19 @@ class Worker:
         self,
         router: Router | None = None,
         name: str | None = None,
-        batch_size: int = 500,
         clock: Callable[[], datetime] = timezone.now,
         run_batch: bool = True,
     ) -> None:
         self.router = router or Router.from_setting(settings.MOTCUA["SMS_URL"])
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
-        self.batch_size = batch_size
         self.clock = clock
         self.run_batch = run_batch
-        self.sink = QueueSink()
-        self.unmatched: list[tuple[float, DeliveryReport]] = []
+        self.wakeup = Wakeup()
+        self.sink = Sink(self.wakeup)
+        self.unmatched: list[tuple[float, DeliveryReport]] = []  # receipts whose id is not stored yet
         self.incoming_retry: list[IncomingSMS] = []
-        self._last_housekeeping = 0.0
+        self.last_housekeeping = 0.0
         self.started = False
-        self.reports_elsewhere = False  # True while run_forever's receipts thread applies them
-        self.claimer: ThreadPoolExecutor | None = None  # run_forever claims the next batch ahead on it
-        self.ahead: Future[list[Claimed]] | None = None
-        self.ahead_at = 0.0  # monotonic time the batch ahead was asked for
         self.stats: dict[str, int] = defaultdict(int)
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -136,166 +140,94 @@ class Worker:
                 log.exception("stopping connection %s failed", transport.name)
         self.started = False
 
-    def run_forever(self, stop: threading.Event, idle_sleep: float = 0.5) -> None:
+    def run_forever(self, stop: threading.Event, poll: float = 0.5) -> None:
+        """Run passes until ``stop`` is set (SIGTERM). A pass that fails (the database restarted) is
+        retried after two seconds on a fresh connection; nothing it held is lost (see ``tick``)."""
         self.start()
         log.info("worker %s started with connections %s", self.name, [t.name for t in self.router.transports])
-        # Receipts get their own thread, hence their own database connection: applied in the sending
-        # loop they held up the recording that the next SMPP window waits for (see send_stream).
-        self.reports_elsewhere = True
-        receipts = threading.Thread(target=self.apply_reports_forever, args=(stop,), name="receipts", daemon=True)
-        receipts.start()
-        self.claimer = ThreadPoolExecutor(1, thread_name_prefix="claim-ahead")
+        stopper = threading.Thread(target=lambda: (stop.wait(), self.wakeup.set()), daemon=True)
+        stopper.start()
         try:
             while not stop.is_set():
                 try:
                     busy = self.tick()
                 except Exception:  # noqa: BLE001 - a database restart must not kill the worker
-                    log.exception("worker tick failed; retrying")
+                    log.exception("worker pass failed; retrying")
                     close_old_connections()
                     connection.close()
                     stop.wait(2)
                     continue
-                if not busy:
-                    self.sink.wakeup.wait(idle_sleep)
-                    self.sink.wakeup.clear()
+                if not busy and not stop.is_set():
+                    self.wait(poll)
         finally:
-            stop.set()
-            receipts.join(10)
-            try:
-                self.release_ahead()
-            except Exception:  # noqa: BLE001 - the database is away: housekeeping requeues it later
-                log.exception("could not give back the batch claimed ahead")
-            self.claimer.submit(lambda: connection.close()).result()  # the claimer thread's own connection
-            self.claimer.shutdown()
-            self.claimer = None
             self.stop()
+            self.wakeup.close()
 
-    def apply_reports_forever(self, stop: threading.Event) -> None:
-        """Apply receipts in batches gathered over ``RECEIPT_BATCH_SECONDS``: a receipt waits that much
-        longer, and PostgreSQL runs a few statements per hundred receipts instead of per handful
-        (its CPU, on the same two cores as everything else, was what capped the send rate)."""
+    def wait(self, poll: float) -> None:
         try:
-            while not stop.is_set():
-                try:
-                    if self.sink.reports_ready.wait(0.2):
-                        self.sink.reports_ready.clear()
-                        stop.wait(RECEIPT_BATCH_SECONDS)
-                    self.process_reports()
-                except Exception:  # noqa: BLE001 - a database restart must not stop receipts for good
-                    log.exception("applying delivery receipts failed; retrying")
-                    connection.close()
-                    stop.wait(2)
-        finally:
+            self.wakeup.wait(poll)
+        except Exception:  # noqa: BLE001 - the database went away while we listened: the next pass says so
+            log.warning("waiting for work failed", exc_info=True)
             connection.close()
+            time.sleep(poll)
 
     def tick(self) -> int:
         """One pass; returns how much work was done (0 = idle)."""
         self.start()
-        done = self.process_incoming() + self.reports_here()
-        now_mono = time.monotonic()
-        if now_mono - self._last_housekeeping > 5:
-            self._last_housekeeping = now_mono
+        if time.monotonic() - self.last_housekeeping >= HOUSEKEEPING_EVERY:
             self.housekeeping()
-        claimed = self.take_claim()
+            self.last_housekeeping = time.monotonic()
+        claimed = self.claim()
         if claimed:
             self.send(claimed)
-            done += len(claimed)
-            done += self.reports_here()
-        return done
-
-    def reports_here(self) -> int:
-        return 0 if self.reports_elsewhere else self.process_reports()
+        return len(claimed) + self.process_incoming() + self.process_reports()
 
     # --- sending -----------------------------------------------------------------------------
 
-    def claim(self, limit: int | None = None) -> list[Claimed]:
-        """Take up to ``limit`` due messages (one statement, see ``ledger.claim``)."""
-        return ledger.claim(uuid.uuid4().hex, self.clock(), limit or self.batch_size)
+    def claim(self, limit: int | None = None) -> list[Message]:
+        """Due messages, as many as the connections that are up take at once (see the module docstring)."""
+        if limit is None:
+            up = [t for t in self.router.transports if t.is_up()] or self.router.transports
+            limit = sum(t.batch_size for t in up)
+        return ledger.claim(uuid.uuid4().hex, self.clock(), max(1, limit))
 
-    def take_claim(self) -> list[Claimed]:
-        """The batch to send now: the one claimed ahead if there is one, else a fresh claim.
-
-        After a full batch (the queue is longer than a claim) the next one is claimed on the
-        ``claimer`` thread, with its own database connection, while this one sends: each claim of 500
-        costs PostgreSQL 20–45 ms (bench/mt_throughput.py), during which the SMSC had nothing to do.
-        A batch claimed ahead is only taken if it is young: after ``STUCK_AFTER`` any worker's
-        housekeeping may have put it back in the queue, and its outcomes would no longer be ours
-        to record; an older one is released and claimed afresh."""
-        claimed: list[Claimed] | None = None
-        if self.ahead is not None:
-            if time.monotonic() - self.ahead_at < settings.MOTCUA["STUCK_AFTER"] / 2:
-                ahead, self.ahead = self.ahead, None
-                claimed = ahead.result()
-            else:
-                self.release_ahead()
-        if claimed is None:
-            claimed = self.claim()
-        if self.claimer is not None and len(claimed) == self.batch_size:
-            self.ahead_at = time.monotonic()
-            self.ahead = self.claimer.submit(self.claim)
-        return claimed
-
-    def release_ahead(self) -> None:
-        """Put a batch claimed ahead but not sent back in the queue, its attempt not used up."""
-        ahead, self.ahead = self.ahead, None
-        if ahead is None:
-            return
-        try:
-            claimed = ahead.result()
-        except Exception:  # noqa: BLE001 - the claim failed, so nothing is held
-            log.warning("claiming ahead failed", exc_info=True)
-            return
-        ledger.release(claimed)
-
-    def send(self, messages: list[Claimed]) -> None:
-        groups: dict[str, list[Claimed]] = defaultdict(list)
-        unroutable: list[Claimed] = []
+    def send(self, messages: list[Message]) -> None:
+        """Hand each connection its messages, wait for all of them, record each connection's results."""
+        groups: dict[str, list[Message]] = defaultdict(list)
+        unroutable: list[Message] = []
         for message in messages:
             transport = self.router.choose(message.to, message.preferred_connection)
-            if transport is None:
-                unroutable.append(message)
-            else:
-                groups[transport.name].append(message)
+            (groups[transport.name] if transport else unroutable).append(message)
         if unroutable:
-            self.apply_results(
-                "", unroutable, [SendResult(m.pk, False, temporary=True, error=NO_CONNECTION) for m in unroutable]
-            )
+            self.record("", unroutable, [SendResult(m.pk, False, temporary=True, error=NO_CONNECTION) for m in unroutable])
+        pending: list[tuple[Transport, list[Message], Future[list[SendResult]]]] = []
         for name, group in groups.items():
             transport = self.router.by_name[name]
-            if hasattr(transport, "send_stream"):
-                self._stream_group(transport, group)
-            else:
-                self._send_group(transport, group)
+            batch = [OutgoingSMS(m.pk, m.to, m.text, m.encoding) for m in group]  # type: ignore[arg-type]
+            try:
+                future = transport.submit(batch)
+            except Exception as e:  # noqa: BLE001 - a broken connection must not lose the batch
+                log.exception("connection %s refused a batch of %d", transport.name, len(batch))
+                future = done([SendResult(m.pk, False, temporary=True, error=type(e).__name__) for m in group])
+            pending.append((transport, group, future))
+        deadline = time.monotonic() + SEND_TIMEOUT
+        for transport, group, future in pending:
+            try:
+                results = future.result(timeout=max(deadline - time.monotonic(), 0))
+            except FutureTimeout:
+                log.error("connection %s gave no result for %d messages in %.0fs", transport.name, len(group),
+                          SEND_TIMEOUT)
+                results = []
+            self.record(transport.name, group, results)
 
-    def _send_group(self, transport, group: list[Claimed]) -> None:  # noqa: ANN001 - a Transport
-        batch = [OutgoingSMS(m.pk, m.to, m.text, m.encoding) for m in group]  # type: ignore[arg-type]
-        try:
-            results = transport.send(batch)
-        except Exception as e:  # noqa: BLE001 - a broken transport must not lose the batch
-            log.exception("connection %s failed to send a batch of %d", transport.name, len(batch))
-            results = [SendResult(m.pk, False, temporary=True, error=f"{type(e).__name__}") for m in group]
-        self.apply_results(transport.name, group, results)
-
-    def _stream_group(self, transport, group: list[Claimed]) -> None:  # noqa: ANN001 - an SmppTransport
-        """Store outcomes as they arrive and only then let further messages go (see ``send_stream``):
-        the SMSC never holds more than one window of messages whose outcome we have not stored."""
-        waiting = {m.pk: m for m in group}
-        batch = [OutgoingSMS(m.pk, m.to, m.text, m.encoding) for m in group]  # type: ignore[arg-type]
-        with transport.send_stream(batch) as stream:
-            for results in stream:
-                done = [waiting.pop(r.message_id) for r in results if r.message_id in waiting]
-                self.apply_results(transport.name, done, results)
-                stream.recorded(len(results))
-        if waiting:  # cancelled or never answered: retried (apply_results treats a missing result so)
-            self.apply_results(transport.name, list(waiting.values()), [])
-
-    def apply_results(self, connection_name: str, messages: list[Claimed], results: list[SendResult]) -> None:
+    def record(self, connection_name: str, messages: list[Message], results: list[SendResult]) -> None:
+        """Store what happened to each message. A message without a result is retried, never lost."""
         now = self.clock()
         by_id = {m.pk: m for m in messages}
-        out = ledger.Outcomes([], [], defaultdict(list), defaultdict(list), defaultdict(list))
+        out = ledger.Outcomes()
         max_attempts = settings.MOTCUA["MAX_ATTEMPTS"]
 
-        def retry(message: Claimed, error: str) -> None:
+        def retry(message: Message, error: str) -> None:
             if message.attempts < max_attempts:
                 out.retry[(now + backoff(message.attempts), error[:255])].append(message.pk)
             else:
@@ -308,61 +240,80 @@ class Worker:
             if result.ok:
                 out.sent.append(message.pk)
                 out.parts.extend((message.pk, normalise_remote_id(rid)) for rid in result.remote_ids)
-            elif result.temporary and link_trouble(result.error):  # not this message's fault: no attempt used
-                out.retry_free[(now + LINK_RETRY, result.error[:255])].append(message.pk)
+            elif result.temporary and result.error == NO_CONNECTION:
+                # Every connection was down, so nothing was even tried: that must not use up MAX_ATTEMPTS,
+                # or a telco outage longer than the backoff series would fail every queued notice for good.
+                out.retry_free[(now + LINK_RETRY, result.error)].append(message.pk)
             elif result.temporary:
                 retry(message, result.error)
             else:
                 out.failed[result.error[:255] or "failed"].append(message.pk)
-        for message in by_id.values():  # a transport that forgot a message: retry it rather than lose it
+        for message in by_id.values():
             retry(message, "no result from connection")
         ledger.record(connection_name, {m.claim for m in messages}, out, now)
         self.stats["sent"] += len(out.sent)
-        self.stats["failed"] += sum(len(v) for v in out.failed.values())
-        self.stats["retried"] += sum(len(v) for v in out.retry.values()) + sum(len(v) for v in out.retry_free.values())
+        self.stats["failed"] += sum(len(ids) for ids in out.failed.values())
         for error, ids in out.failed.items():
             log.warning("messages failed permanently on %s: %s (%d)", connection_name, error, len(ids))
 
-    # --- reports -----------------------------------------------------------------------------
-
-    def _drain(self, q: queue.SimpleQueue, limit: int = 5000) -> list:
-        items = []
-        while len(items) < limit:
-            try:
-                items.append(q.get_nowait())
-            except queue.Empty:
-                break
-        return items
+    # --- what comes in -------------------------------------------------------------------------
 
     def process_reports(self) -> int:
-        reports = self._drain(self.sink.reports)
+        return self.apply_sink_reports() + self.apply_inbox()
+
+    def apply_sink_reports(self) -> int:
+        """Apply the receipts the connections received; keep those not matched yet for a while."""
         now_mono = time.monotonic()
-        retry, self.unmatched = self.unmatched, []
-        pending = [(now_mono, r) for r in reports] + retry
+        fresh = drain(self.sink.reports)
+        pending = [(now_mono, r) for r in fresh] + self.unmatched
         if not pending:
             return 0
         try:
-            unmatched = self.apply_reports(pending)
+            unknown = self.apply_reports(pending)
         except Exception:
-            # The database went away (restart, failover): keep the receipts for the next tick rather
-            # than drop them, or every message they report would end "expired" instead of delivered.
-            self.unmatched = pending
+            self.unmatched = pending  # the database went away: keep them for the next pass
             raise
-        for first_seen, report in unmatched:
+        self.unmatched = []
+        for first_seen, report in unknown:
             if now_mono - first_seen < UNMATCHED_GRACE:
                 self.unmatched.append((first_seen, report))
             else:
                 self.stats["unknown_receipts"] += 1
                 log.warning("delivery receipt for unknown id %s on %s ignored", report.remote_id, report.connection)
-        return len(reports)
+        return len(fresh)
+
+    def apply_inbox(self) -> int:
+        """Apply the reports gateways posted to /sms/dlr: those not tried yet, and those not matched at the
+        last try ``INBOX_RETRY`` ago. Applied ones (and duplicates) are deleted; the others are tried again
+        until ``INBOX_GRACE`` has passed since they came."""
+        now = self.clock()
+        due = Q(tried_at__isnull=True) | Q(tried_at__lt=now - INBOX_RETRY)
+        rows = list(GatewayReport.objects.filter(due).order_by("id")[:5000])
+        if not rows:
+            return 0
+        unknown = self.apply_reports([(0.0, self._report_of(row)) for row in rows])
+        unknown_ids = {(r.connection, normalise_remote_id(r.remote_id)) for _, r in unknown}
+        waiting = [row for row in rows if (row.connection, normalise_remote_id(row.remote_id)) in unknown_ids]
+        expired = [row for row in waiting if row.received_at < now - INBOX_GRACE]
+        keep = {row.pk for row in waiting} - {row.pk for row in expired}
+        with transaction.atomic():
+            GatewayReport.objects.filter(pk__in=[row.pk for row in rows if row.pk not in keep]).delete()
+            GatewayReport.objects.filter(pk__in=keep).update(tried_at=now)
+        for row in expired:
+            self.stats["unknown_receipts"] += 1
+            log.warning("delivery report for unknown id %s on %s ignored", row.remote_id, row.connection)
+        return len(rows) - len(waiting)
+
+    @staticmethod
+    def _report_of(row: GatewayReport) -> DeliveryReport:
+        return DeliveryReport(row.remote_id, row.status, row.connection, error=row.error)  # type: ignore[arg-type]
 
     def apply_reports(self, pending: list[tuple[float, DeliveryReport]]) -> list[tuple[float, DeliveryReport]]:
         """Apply receipts; returns those whose id is not (yet) known. Statuses only move forward."""
         keyed: dict[tuple[str, str], tuple[float, DeliveryReport]] = {}
         for first_seen, report in pending:
-            if report.status not in REPORT_STATUS:
-                continue  # intermediate ("accepted"): nothing to record
-            keyed.setdefault((report.connection, normalise_remote_id(report.remote_id)), (first_seen, report))
+            if report.status in REPORT_STATUS:  # not an intermediate one ("accepted"); a repeated id: the first
+                keyed.setdefault((report.connection, normalise_remote_id(report.remote_id)), (first_seen, report))
         grouped: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         for (conn, rid), (_, report) in keyed.items():
             grouped[conn][REPORT_STATUS[report.status]].append(rid)
@@ -376,15 +327,13 @@ class Worker:
         return unknown
 
     def process_incoming(self) -> int:
-        from motcua.messaging.inbound import handle_incoming
-
-        items, self.incoming_retry = self.incoming_retry + self._drain(self.sink.incoming_sms, limit=500), []
+        items, self.incoming_retry = self.incoming_retry + drain(self.sink.incoming_sms, limit=500), []
         for i, sms in enumerate(items):
             try:
                 handle_incoming(sms)
             except Exception:
                 # The SMSC has its deliver_sm_resp already: an MO dropped here is charged and never
-                # answered. Keep it and the rest for the next tick (recording is idempotent by id).
+                # answered. Keep it and the rest for the next pass (recording is idempotent by id).
                 self.incoming_retry = items[i:]
                 raise
         return len(items)
@@ -399,18 +348,14 @@ class Worker:
         if stuck:
             log.warning("requeued %d messages left in 'sending' by a stopped worker", stuck)
         timeout = now - timedelta(seconds=settings.MOTCUA["RECEIPT_TIMEOUT"])
-        expired_ids = list(Message.objects.filter(status=Status.SENT, sent_at__lt=timeout).values_list("id", flat=True)[:5000])
-        if expired_ids:
+        expired = list(Message.objects.filter(status=Status.SENT, sent_at__lt=timeout).values_list("id", flat=True)[:5000])
+        if expired:
             with transaction.atomic():
-                MessagePart.objects.filter(message_id__in=expired_ids, status=Status.SENT).update(status=Status.EXPIRED)
-                Message.objects.filter(pk__in=expired_ids, status=Status.SENT).update(
+                MessagePart.objects.filter(message_id__in=expired, status=Status.SENT).update(status=Status.EXPIRED)
+                Message.objects.filter(pk__in=expired, status=Status.SENT).update(
                     status=Status.EXPIRED, final_at=now, error="no delivery receipt"
                 )
-            log.info("%d messages without a receipt marked expired", len(expired_ids))
-        from motcua.ops.health import record_connection_states
-
-        record_connection_states(self)  # heartbeat for /healthz and /metrics
+            log.info("%d messages without a receipt marked expired", len(expired))
+        record_connection_states(self.name, self.router.transports, now)
         if self.run_batch:
-            from motcua.messaging.batch import maybe_run_daily_batch
-
             maybe_run_daily_batch(now, worker=self.name)

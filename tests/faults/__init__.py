@@ -32,7 +32,7 @@ def database_url(settings_dict: dict) -> str:
 class WorkerProcess:
     """``motcua worker`` as a child process; ``kill9()`` is SIGKILL, no chance to clean up."""
 
-    def __init__(self, db_url: str, sms_url: str, name: str = "w", batch_size: int = 500, **env: str) -> None:
+    def __init__(self, db_url: str, sms_url: str, name: str = "w", **env: str) -> None:
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "motcua.settings",
@@ -44,14 +44,13 @@ class WorkerProcess:
             **env,
         }
         self.name = name
-        self.batch_size = batch_size
         self.proc: subprocess.Popen | None = None
         self.log = Path(tempfile.mkstemp(prefix=f"motcua-worker-{name}-", suffix=".log")[1])
 
     def start(self) -> WorkerProcess:
         with self.log.open("a") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "motcua.cli", "worker", "--name", self.name, "--batch-size", str(self.batch_size)],
+                [sys.executable, "-m", "motcua.cli", "worker", "--name", self.name],
                 cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             )
         return self

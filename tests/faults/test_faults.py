@@ -65,7 +65,7 @@ def test_worker_killed_9_three_times_while_sending_2000_loses_nothing(db_url, sm
           f"duplicates at the SMSC: {extra} (bound: {kills} kills x window {window})")
     assert sum(counts[s] for s in FINAL) == n and counts["failed"] == 0, (counts, last.log_tail())
     assert len(per_destination) == n  # every message reached the SMSC: none lost
-    assert extra <= kills * window  # SmppTransport.send_stream: one window unrecorded at most
+    assert extra <= kills * window  # a worker holds one window of unrecorded outcomes at most
 
 
 def test_smsc_dropping_throttling_and_lying_still_ends_every_message_final(settings, smsc, monkeypatch):
@@ -77,9 +77,9 @@ def test_smsc_dropping_throttling_and_lying_still_ends_every_message_final(setti
                    duplicate_receipts=True, unknown_receipts=True)
     queue_messages(n)
     worker = Worker(router=Router.from_setting(smsc.url(name="smsc", tps=300, reconnect_max=1, throttle_pause=0.5)),
-                    name="flaky", batch_size=100, run_batch=False)
+                    name="flaky", run_batch=False)
     stop = threading.Event()
-    thread = threading.Thread(target=lambda: (worker.run_forever(stop, idle_sleep=0.1), connection.close()))
+    thread = threading.Thread(target=lambda: (worker.run_forever(stop, poll=0.1), connection.close()))
     thread.start()
     try:
         counts = wait_all_final(n, 60)
@@ -112,7 +112,7 @@ def pg_ready() -> bool:
 def test_postgres_restarted_under_load_worker_recovers_by_itself(db_url, smsc):
     n = 3000
     queue_messages(n)
-    w = WorkerProcess(db_url, smsc.url(name="smsc", tps=400), name="pg", batch_size=200).start()
+    w = WorkerProcess(db_url, smsc.url(name="smsc", tps=400), name="pg").start()
     try:
         assert wait_for(lambda: progress() > 200, 30), w.log_tail()
         connection.close()
@@ -229,7 +229,7 @@ def test_smpp_mo_redelivered_after_a_drop_is_answered_once_by_the_worker_process
 def test_three_worker_processes_share_3000_messages_each_sent_once(db_url, smsc):
     n = 3000
     workers = [
-        WorkerProcess(db_url, smsc.url(name=f"conn{i}", tps=500), name=f"w{i}", batch_size=100).start()
+        WorkerProcess(db_url, smsc.url(name=f"conn{i}", tps=500), name=f"w{i}").start()
         for i in range(3)
     ]
     try:

@@ -7,8 +7,6 @@ messages a dead worker left in "sending"; quiet hours and the 17:30 batch run by
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -17,8 +15,6 @@ from unittest import mock
 
 import pytest
 from django.conf import settings
-from django.db import connection
-from django.utils import timezone
 
 from motcua.dossiers import services
 from motcua.dossiers.models import DossierEvent
@@ -132,42 +128,19 @@ def test_not_sent_before_not_before():
     assert status(msg) == "delivered"
 
 
-class HeldTransport(ScriptedTransport):
-    """Accepts every message, but only once ``go`` is set: a batch that is still sending."""
-
-    def __init__(self) -> None:
-        super().__init__(lambda sms: SendResult(sms.message_id, True, (f"r{sms.message_id}",)))
-        self.go = threading.Event()
-
-    def send(self, batch: Sequence[OutgoingSMS]) -> list[SendResult]:
-        self.calls.extend(sms.message_id for sms in batch)
-        assert self.go.wait(20)
-        return [self.answer(sms) for sms in batch]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_next_batch_is_claimed_while_one_sends_and_given_back_untouched_when_the_worker_stops():
-    queue_message(5, not_before=timezone.now())
-    transport = HeldTransport()
-    w = worker(transport, clock=timezone.now, batch_size=2)
-    stop = threading.Event()
-    thread = threading.Thread(target=lambda: (w.run_forever(stop, idle_sleep=0.05), connection.close()))
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while Message.objects.filter(status="sending").count() < 4 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        sending = set(Message.objects.filter(status="sending").values_list("id", flat=True))
-        assert len(sending) == 4 and len(transport.calls) == 2  # two sending, the next two claimed ahead
-    finally:
-        stop.set()
-        transport.go.set()
-        thread.join(20)
-    ahead = sending - set(transport.calls)
-    assert set(Message.objects.filter(status="sent").values_list("id", flat=True)) == set(transport.calls)
-    for msg in Message.objects.filter(id__in=ahead):
-        assert (msg.status, msg.claim, msg.attempts) == ("queued", "", 0)  # back in the queue, no attempt used
-    assert Message.objects.filter(status="queued").count() == 3
+def test_a_pass_claims_what_the_connections_take_at_once_and_no_more():
+    """The bound on doubles after a kill -9: a worker holds at most the connections' batch sizes of
+    messages whose outcome it has not recorded (here 3 + 4), and a connection that is down takes none."""
+    queue_message(20)
+    a, b, down = SimTransport("a"), SimTransport("b"), SimTransport("down")
+    a.batch_size, b.batch_size, down.batch_size = 3, 4, 50
+    down.is_up = lambda: False
+    w = Worker(router=Router([a, b, down]), name="w", clock=Clock(), run_batch=False)
+    w.start()
+    w.tick()
+    assert Counter(Message.objects.values_list("status", "connection")) == Counter(
+        {("delivered", "a"): 3, ("delivered", "b"): 4, ("queued", ""): 13}
+    )
 
 
 def test_the_message_due_longest_goes_first_when_the_queue_is_longer_than_a_claim():
@@ -238,7 +211,7 @@ def test_permanent_failure_is_recorded_and_not_retried():
 def test_transport_that_forgets_a_message_or_raises_loses_nothing():
     a, b = queue_message(2)
     fake = ScriptedTransport(lambda sms: SendResult(sms.message_id, True, (f"x{sms.message_id}",)))
-    fake.send = lambda batch: [SendResult(batch[0].message_id, True, ("x1",))]  # b gets no answer
+    fake.submit = lambda batch: done([SendResult(batch[0].message_id, True, ("x1",))])  # b gets no answer
     w = worker(fake)
     w.tick()
     assert (status(a), status(b)) == ("sent", "queued")
@@ -246,7 +219,7 @@ def test_transport_that_forgets_a_message_or_raises_loses_nothing():
 
     [c] = queue_message()
     broken = ScriptedTransport(None)
-    broken.send = mock.Mock(side_effect=ConnectionResetError)
+    broken.submit = mock.Mock(side_effect=ConnectionResetError)
     worker(broken).tick()
     c.refresh_from_db()
     assert (c.status, c.error) == ("queued", "ConnectionResetError")
@@ -356,11 +329,11 @@ def test_stuck_sending_is_requeued_after_stuck_after_and_sent_once():
 
 def test_worker_killed_mid_batch_loses_nothing():
     msgs = queue_message(120)
-    dead = worker(RecordingSim(), Clock(), batch_size=50)
-    assert len(dead.claim()) == 50
+    dead = worker(RecordingSim(), Clock())
+    assert len(dead.claim(limit=50)) == 50
     del dead
     sim = RecordingSim()
-    w = worker(sim, Clock(T0 + timedelta(seconds=settings.MOTCUA["STUCK_AFTER"] + 1)), batch_size=50)
+    w = worker(sim, Clock(T0 + timedelta(seconds=settings.MOTCUA["STUCK_AFTER"] + 1)))
     w.housekeeping()
     while w.tick():
         pass

@@ -80,7 +80,8 @@ def drain(worker: Worker) -> Callable[[], int]:
 
 def make_worker(name: str, now=T0, batch_size: int = 200) -> tuple[Worker, RecordingSim]:
     sim = RecordingSim(name="sim")
-    return Worker(router=Router([sim]), name=name, batch_size=batch_size, clock=lambda: now, run_batch=False), sim
+    sim.batch_size = batch_size
+    return Worker(router=Router([sim]), name=name, clock=lambda: now, run_batch=False), sim
 
 
 def test_two_workers_drain_5000_messages_each_sent_exactly_once():
