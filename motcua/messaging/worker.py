@@ -262,10 +262,7 @@ class Worker:
             )
         for name, group in groups.items():
             transport = self.router.by_name[name]
-            if hasattr(transport, "send_stream"):
-                self._stream_group(transport, group)
-            else:
-                self._send_group(transport, group)
+            self._send_group(transport, group)
 
     def _send_group(self, transport, group: list[Claimed]) -> None:  # noqa: ANN001 - a Transport
         batch = [OutgoingSMS(m.pk, m.to, m.text, m.encoding) for m in group]  # type: ignore[arg-type]

@@ -50,12 +50,12 @@ def test_worker_killed_9_three_times_while_sending_2000_loses_nothing(db_url, sm
     rng = random.Random(7)
     started = time.monotonic()
     for k in range(kills):
-        w = WorkerProcess(db_url, url, name=f"kill{k}", **env).start()
+        w = WorkerProcess(db_url, url, name=f"kill{k}", batch_size=window, **env).start()
         before = progress()
         assert wait_for(lambda: progress() > before + 50, 30), w.log_tail()  # noqa: B023
         time.sleep(rng.uniform(0.0, 0.4))
         w.kill9()
-    last = WorkerProcess(db_url, url, name="last", **env).start()
+    last = WorkerProcess(db_url, url, name="last", batch_size=window, **env).start()
     try:
         counts = wait_all_final(n, 60)
     finally:
@@ -65,7 +65,7 @@ def test_worker_killed_9_three_times_while_sending_2000_loses_nothing(db_url, sm
           f"duplicates at the SMSC: {extra} (bound: {kills} kills x window {window})")
     assert sum(counts[s] for s in FINAL) == n and counts["failed"] == 0, (counts, last.log_tail())
     assert len(per_destination) == n  # every message reached the SMSC: none lost
-    assert extra <= kills * window  # SmppTransport.send_stream: one window unrecorded at most
+    assert extra <= kills * window  # a batch is one window (Transport.batch_size): its outcomes are stored first
 
 
 def test_smsc_dropping_throttling_and_lying_still_ends_every_message_final(settings, smsc, monkeypatch):

@@ -20,14 +20,9 @@ Parameters (query string; all optional):
 ``system_type``
     ``system_type`` of the bind (default empty).
 ``window``
-    Maximum submit_sm outstanding (sent, no resp yet). Default 10, as Kannel.
-``unrecorded``
-    Maximum messages the SMSC has accepted whose outcome the worker has not yet stored
-    (``send_stream``): the most a worker killed with ``kill -9`` can leave to be sent twice.
-    Default: the ``window``. A store is one round trip to the database for whatever results
-    arrived during the previous one (handed to the worker in groups of half this bound, or after
-    5 ms); at uncapped rates a bound of a few stores' worth (e.g. 50) keeps the SMSC busy while
-    they commit, at the price of that many possible doubles per crash.
+    Maximum submit_sm outstanding (sent, no resp yet). Default 10, as Kannel. It is also the most
+    messages the worker hands this connection at once, hence the most a worker killed with
+    ``kill -9`` can leave accepted by the SMSC but not recorded, i.e. sent twice.
 ``tps``
     Submit rate cap, messages (PDUs) per second, token bucket with a burst of ``tps/10``.
     ``0`` = no cap (benchmarks only). Default 100: a telco bind usually takes 100–150/s.
@@ -74,13 +69,12 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import queue
 import re
 import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -153,8 +147,6 @@ ESME_ERRORS = {
     0x68: "ESME_RX_R_APPN",
 }
 TEMPORARY_STATUSES = frozenset({0x58, 0x14, 0x08})  # throttled, queue full, system error
-# Longest a result waits in the event loop for others to be handed to the worker with (SmppTransport._stream).
-HAND_OVER_WAIT = 0.005
 
 
 def esme_error(status: int) -> str:
@@ -536,7 +528,6 @@ class SmppSettings:
     source_npi: int | None = None
     system_type: str = ""
     window: int = 10
-    unrecorded: int = 0  # 0 = the window
     tps: float = 100.0
     enquire_link: float = 30.0
     reconnect_max: float = 30.0
@@ -545,11 +536,6 @@ class SmppSettings:
     throttle_pause: float = 10.0
     receipt_timeout: float = 0.0
     mo_dedup: float = 120.0
-
-    @property
-    def unrecorded_limit(self) -> int:
-        """The bound ``send_stream`` holds: ``unrecorded``, or the window when not set."""
-        return self.unrecorded or self.window
 
     @classmethod
     def from_url(cls, url: str) -> SmppSettings:
@@ -575,7 +561,6 @@ class SmppSettings:
             source_npi=tonnpi("source_npi"),
             system_type=q.get("system_type", ""),
             window=max(1, int(q.get("window", 10))),
-            unrecorded=max(0, int(q.get("unrecorded") or 0)),
             tps=float(q.get("tps", 100)),
             enquire_link=float(q.get("enquire_link", 30)),
             reconnect_max=float(q.get("reconnect_max", 30)),
@@ -683,7 +668,6 @@ class SmppTransport(Transport):
             "tps": round(recent / 10.0, 1),
             "tps_limit": self._bucket.rate,
             "window": self.settings.window,
-            "unrecorded_limit": self.settings.unrecorded_limit,
             "outstanding": len(self._pending),
         }
 
@@ -693,24 +677,8 @@ class SmppTransport(Transport):
             return done([self._down_result(m) for m in batch])
         return asyncio.run_coroutine_threadsafe(self._send_batch(batch), self._loop)
 
-    def send_stream(self, batch: Sequence[OutgoingSMS]) -> SendStream:
-        """Send ``batch`` and hand results back as they arrive, holding each message's place in a
-        window of ``unrecorded`` messages (default: ``window``) until the caller says it has stored the
-        outcome (``SendStream.recorded``). A worker killed at any moment therefore leaves at most that
-        many messages accepted by the SMSC but not stored: the most it can ever send twice. The SMSC
-        never waits for the database to catch up on a whole batch, only on the oldest ``unrecorded``."""
-        return SendStream(self, batch)
-
-    def _budget(self, n: int) -> float:
-        """Safety net only: every part is bounded by resp_timeout inside the loop already.
-        Assumes at most 4 parts per message on average; a notice is one or two."""
-        rate = self._bucket.rate if self._bucket.base_rate > 0 else 10_000.0
-        return self.settings.resp_timeout * 2 + n * 4 / max(rate, 1.0) * 2 + 30
-
-    def _down_result(self, msg: OutgoingSMS, why: str = "") -> SendResult:
-        return SendResult(
-            msg.message_id, ok=False, temporary=True, error=why or f"link down: {self._last_error}"
-        )
+    def _down_result(self, msg: OutgoingSMS) -> SendResult:
+        return SendResult(msg.message_id, ok=False, temporary=True, error=f"link down: {self._last_error}")
 
     async def _send_batch(self, batch: Sequence[OutgoingSMS]) -> list[SendResult]:
         return list(await asyncio.gather(*(self._send_counted(m) for m in batch)))
@@ -725,43 +693,6 @@ class SmppTransport(Transport):
             res = SendResult(msg.message_id, ok=False, temporary=True, error=f"internal: {exc!r}")
         self._counters["sent" if res.ok else "failed"] += 1
         return res
-
-    async def _stream(self, batch: Sequence[OutgoingSMS], unrecorded: asyncio.Semaphore,
-                      out: queue.SimpleQueue) -> None:
-        """Results go to the worker thread in groups of half the ``unrecorded`` bound, or after
-        ``HAND_OVER_WAIT`` if fewer came: handed over one by one, each could wake that thread, which then
-        took the GIL from this one. Measured at uncapped rates, 20,000 messages with an immediate
-        ``recorded()`` and no database: the receiving thread switched 9,600 times against 3,200, and the
-        process spent 72 against 57 µs of CPU a message; end to end (bench/mt_throughput.py), ~8 µs less
-        of the worker's CPU and ~6 µs less of PostgreSQL's a message (larger stores), ~3 % more
-        messages a second. Half the bound, so that a group never waits for results the bound holds back."""
-        group = max(1, self.settings.unrecorded_limit // 2)
-        done: list[SendResult] = []
-        loop = asyncio.get_running_loop()
-        timer: asyncio.TimerHandle | None = None
-
-        def hand_over() -> None:
-            nonlocal timer
-            if timer is not None:
-                timer.cancel()
-                timer = None
-            if done:
-                out.put(done.copy())
-                done.clear()
-
-        async def one(msg: OutgoingSMS) -> None:
-            nonlocal timer
-            await unrecorded.acquire()  # released by SendStream.recorded, from the worker thread
-            done.append(await self._send_counted(msg))
-            if len(done) >= group:
-                hand_over()
-            elif timer is None:
-                timer = loop.call_later(HAND_OVER_WAIT, hand_over)
-
-        try:
-            await asyncio.gather(*(one(m) for m in batch))
-        finally:
-            hand_over()
 
     async def _send_one(self, msg: OutgoingSMS) -> SendResult:
         """Submit the parts one after another; the first failing part fails the message."""
@@ -1037,63 +968,3 @@ class SmppTransport(Transport):
         _, bucket = self._mo_seen.setdefault(digest, (now, int(now // window)))
         return f"mo-{digest}-{bucket}"
 
-
-class SendStream:
-    """Results of ``SmppTransport.send_stream``, read from the worker thread.
-
-    Iterate to get lists of results (at least one each, as many as have arrived); call ``recorded(n)``
-    once ``n`` of them are stored; ``close()`` (or leaving the ``with`` block) cancels whatever was
-    not submitted yet. Messages with no result when the iteration ends were either never submitted
-    or got no answer in time; the caller retries them."""
-
-    def __init__(self, transport: SmppTransport, batch: Sequence[OutgoingSMS]) -> None:
-        self.transport = transport
-        self.left = len(batch)
-        self.deadline = time.monotonic() + transport._budget(len(batch))
-        self._results: queue.SimpleQueue[list[SendResult]] = queue.SimpleQueue()
-        self._loop = transport._loop
-        self._unrecorded: asyncio.Semaphore | None = None
-        self._future = None
-        if self._loop is None or not transport._bound or not batch:
-            self._results.put([transport._down_result(msg) for msg in batch])
-            return
-        window = transport.settings.unrecorded_limit
-
-        async def start() -> None:
-            self._unrecorded = asyncio.Semaphore(window)
-            await transport._stream(batch, self._unrecorded, self._results)
-
-        self._future = asyncio.run_coroutine_threadsafe(start(), self._loop)
-
-    def __iter__(self) -> Iterator[list[SendResult]]:
-        while self.left > 0:
-            try:
-                first = self._results.get(timeout=max(self.deadline - time.monotonic(), 0.0))
-            except queue.Empty:
-                log.error("smpp %s: %d messages without a result in time", self.transport.name, self.left)
-                return
-            got = first
-            while len(got) < self.left:
-                try:
-                    got += self._results.get_nowait()
-                except queue.Empty:
-                    break
-            self.left -= len(got)
-            yield got
-
-    def recorded(self, n: int) -> None:
-        """``n`` more outcomes are stored: let as many further messages go to the SMSC."""
-        if self._loop is not None and self._unrecorded is not None and n > 0:
-            sem = self._unrecorded
-            with contextlib.suppress(RuntimeError):  # loop already closed: nothing left to release
-                self._loop.call_soon_threadsafe(lambda: [sem.release() for _ in range(n)])
-
-    def close(self) -> None:
-        if self._future is not None and not self._future.done():
-            self._future.cancel()
-
-    def __enter__(self) -> SendStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
