@@ -8,12 +8,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from motcua.domain.smstext import GSM_BASIC, GSM_EXTENSION
 from motcua.messaging.transports.base import OutgoingSMS
-from motcua.messaging.transports.smpp import SmppTransport, gsm_decode, gsm_encode, normalise_remote_id
+from motcua.messaging.transports.smpp import SmppTransport, normalise_remote_id
 from tests.integration.conftest import wait_until
 
 CITIZEN = "84912345678"
@@ -33,39 +30,7 @@ def udh_parts(submits: list[dict]) -> list[tuple[bytes, bytes]]:
     return out
 
 
-# --- remote id normalisation (pure) ------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("resp_id", "receipt_id"),
-    [
-        ("0A1B", "2587"),
-        ("0a1b", "0002587"),
-        ("00A0000000", "2684354560"),
-        ("000123", "123"),
-        ("ABCDEF", "abcdef"),
-    ],
-)
-def test_normalise_remote_id_matches_styles_of_the_same_number(resp_id, receipt_id):
-    assert normalise_remote_id(resp_id) == normalise_remote_id(receipt_id)
-
-
-def test_normalise_remote_id_keeps_different_ids_apart_and_odd_formats_stable():
-    assert normalise_remote_id("123") != normalise_remote_id("124")
-    assert normalise_remote_id(" 3F2504E0-4F89-11D3 ") == "3f2504e0-4f89-11d3"
-    assert normalise_remote_id("0") == "0"
-
-
 # --- encoding on the wire ----------------------------------------------------------------------
-
-
-@given(st.text(st.sampled_from(sorted(GSM_BASIC | GSM_EXTENSION)) | st.characters(), max_size=200))
-def test_gsm_septets_round_trip_and_characters_outside_gsm_become_question_marks(text):
-    encoded = gsm_encode(text)
-    plain = "".join(ch if ch in GSM_BASIC or ch in GSM_EXTENSION else "?" for ch in text)
-    assert gsm_decode(encoded) == plain
-    assert len(encoded) == len(plain) + sum(ch in GSM_EXTENSION for ch in plain)  # escape + code
-    assert max(encoded, default=0) <= 0x7F
 
 
 def test_unaccented_text_is_sent_as_gsm_septets_from_the_short_code(make_transport, smsc):
