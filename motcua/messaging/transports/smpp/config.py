@@ -44,15 +44,39 @@ the port defaults to 2775. Parameters (query string; all optional):
     of the first and gets the same id, hence is recorded and answered once. Default 120; ``0``
     turns it off. See ``mo.MoIds`` for the trade-off.
 
-``receipt_timeout``
-    Accepted for compatibility with the worker's configuration (how long the *worker* waits for a
-    receipt before giving up on one); the transport itself keeps no per-message receipt state.
+Any other parameter is refused when the connection is built (the worker does not start), so that
+an operator never believes a setting works that does nothing.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
+
+PARAMETERS = frozenset(
+    {
+        "name",
+        "carriers",
+        "source_addr",
+        "source_ton",
+        "source_npi",
+        "system_type",
+        "window",
+        "tps",
+        "enquire_link",
+        "reconnect_max",
+        "resp_timeout",
+        "connect_timeout",
+        "throttle_pause",
+        "mo_dedup",
+    }
+)
+#: Parameters that look like settings of this connection but are not, with what to use instead.
+NOT_PARAMETERS = {
+    "unrecorded": "the most messages a killed worker can leave to be sent twice is the window (window=)",
+    "receipt_timeout": "how long the worker waits for a receipt is MOTCUA_RECEIPT_TIMEOUT",
+}
 
 
 @dataclass(frozen=True)
@@ -73,21 +97,50 @@ class SmppSettings:
     resp_timeout: float = 10.0
     connect_timeout: float = 10.0
     throttle_pause: float = 10.0
-    receipt_timeout: float = 0.0
     mo_dedup: float = 120.0
 
     @classmethod
     def from_url(cls, url: str) -> SmppSettings:
+        """Raises ValueError naming what is wrong (never echoing the password)."""
         parts = urlsplit(url)
         if parts.scheme != "smpp":
             raise ValueError(f"not an smpp:// URL: {parts.scheme}://")
         if not parts.hostname:
-            raise ValueError("smpp URL needs a host")
+            raise ValueError("smpp:// URL needs a host")
         q = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        refused = sorted(q.keys() & NOT_PARAMETERS.keys())
+        if refused:
+            key = refused[0]
+            raise ValueError(f"smpp:// parameter {key}= is not supported: {NOT_PARAMETERS[key]}")
+        unknown = sorted(q.keys() - PARAMETERS)
+        if unknown:
+            raise ValueError(
+                f"unknown smpp:// parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                f"valid: {', '.join(sorted(PARAMETERS))}"
+            )
 
-        def tonnpi(key: str) -> int | None:
-            value = q.get(key, "auto")
-            return None if value in ("", "auto") else int(value)
+        def number(key: str, default: float, *, integer: bool = False, positive: bool = False) -> float:
+            raw = q.get(key, "")
+            if raw == "":
+                return default
+            try:
+                value = int(raw) if integer else float(raw)
+                if not math.isfinite(value):
+                    raise ValueError
+            except ValueError:
+                expected = "an integer" if integer else "a number"
+                raise ValueError(f"smpp:// parameter {key}={raw}: expected {expected}") from None
+            if value < 0 or (positive and value == 0):
+                raise ValueError(f"smpp:// parameter {key}={raw}: must be {'more than' if positive else 'at least'} 0")
+            return value
+
+        def ton_npi(key: str) -> int | None:
+            if q.get(key, "auto") in ("", "auto"):
+                return None
+            value = int(number(key, 0, integer=True))
+            if value > 255:
+                raise ValueError(f"smpp:// parameter {key}={value}: must be auto or 0–255")
+            return value
 
         return cls(
             host=parts.hostname,
@@ -95,17 +148,16 @@ class SmppSettings:
             system_id=unquote(parts.username or ""),
             password=unquote(parts.password or ""),
             name=q.get("name") or parts.hostname,
-            source_addr=q.get("source_addr", "8083"),
-            source_ton=tonnpi("source_ton"),
-            source_npi=tonnpi("source_npi"),
+            source_addr=q.get("source_addr") or "8083",
+            source_ton=ton_npi("source_ton"),
+            source_npi=ton_npi("source_npi"),
             system_type=q.get("system_type", ""),
-            window=max(1, int(q.get("window", 10))),
-            tps=float(q.get("tps", 100)),
-            enquire_link=float(q.get("enquire_link", 30)),
-            reconnect_max=float(q.get("reconnect_max", 30)),
-            resp_timeout=float(q.get("resp_timeout", 10)),
-            connect_timeout=float(q.get("connect_timeout", 10)),
-            throttle_pause=float(q.get("throttle_pause", 10)),
-            receipt_timeout=float(q.get("receipt_timeout") or 0),
-            mo_dedup=float(q.get("mo_dedup", 120)),
+            window=int(number("window", 10, integer=True, positive=True)),
+            tps=number("tps", 100),
+            enquire_link=number("enquire_link", 30, positive=True),
+            reconnect_max=number("reconnect_max", 30),
+            resp_timeout=number("resp_timeout", 10, positive=True),
+            connect_timeout=number("connect_timeout", 10, positive=True),
+            throttle_pause=number("throttle_pause", 10),
+            mo_dedup=number("mo_dedup", 120),
         )
