@@ -8,7 +8,20 @@ from collections.abc import Callable
 
 
 class TokenBucket:
-    """Paces submits to ``rate``/s with a small burst; halving for a while after throttling.
+    """Paces submits to ``rate`` a second with a burst of ``max(1, rate / 20)``: 50 ms of sending.
+
+    Why that burst. The worker hands a bind one batch at a time and pauses a few milliseconds
+    between two (it stores one batch's outcomes and claims the next). Tokens saved up during the
+    pause let the next batch catch up at once, so a bind still sends at its cap; a pause of up to
+    50 ms costs no sending time. And an SMSC that enforces the same rate with a burst of ``rate/10``
+    (a common setting) never throttles us: over any interval ``t`` we send at most
+    ``rate·t + rate/20``, it allows ``rate·t + rate/10``, and the difference (another 50 ms of
+    sending) absorbs submits bunched together by the network on their way.
+
+    Why the halving. ``ESME_RTHROTTLED``, ``ESME_RMSGQFUL`` and ``ESME_RSYSERR`` mean the SMSC is
+    taking less than we send (its cap is lower than configured, or it is busy): the rate is halved
+    (at most once a second: a whole window of such responses is one signal) and goes back to
+    ``tps`` after ``pause`` seconds without another.
 
     ``rate`` 0 means no cap (benchmarks only). ``clock`` is injected so tests can move time.
     """
@@ -18,7 +31,7 @@ class TokenBucket:
         self.rate = rate
         self.pause = pause
         self.clock = clock
-        self.capacity = max(1.0, rate / 10)
+        self.capacity = max(1.0, rate / 20)
         self.tokens = self.capacity
         self.updated = clock()
         self.slow_until = 0.0
