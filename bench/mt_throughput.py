@@ -69,7 +69,7 @@ def queue_messages(n: int, accented: bool = False) -> None:
     from motcua.messaging.models import Message
 
     call_command("migrate", verbosity=0)
-    # The SPEC's result text, unaccented (GSM, one part) as in the bare loop; --accented sends it in UCS-2 (2 parts).
+    # The result notice's text, unaccented (GSM, one part) as in the bare loop; --accented sends it in UCS-2 (2 parts).
     text = (
         "TB: Hồ sơ của quý ông/bà (MS: 0161701234) đã được giải quyết xong. "
         "Mời ông/bà đến Bộ phận Một cửa Sở Du lịch để nhận kết quả"
