@@ -3,14 +3,10 @@ every message "delivered" in the database. Also runs the bare transport loop (sa
 reference, in the same run: once before and once after it, compared with the mean of the two.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python bench/mt_throughput.py [-n 20000] [--window 10]
-        [--unrecorded 500]
+        [--batch-size 500]
 
-The worker runs with ``tps=0`` (no cap) and ``unrecorded=500``, a bound for a bind that is sent to as fast as
-it goes: results then reach the worker in groups of those of 5 ms (``SmppTransport._stream``; about 45 at
-9,000 msg/s), and the bound no longer holds the sending back. The price is the bound on doubles after a
-crash: a worker killed with ``kill -9`` leaves at most that many messages to be sent again (docs/DEPLOY.md,
-measured there with bench/faults_kill9.py). With ``--unrecorded 50`` the groups are of 25 and the SMSC waits
-for the stores (docs/BENCHMARKS.md).
+A stress test, not a target: the worker runs with ``tps=0`` (no cap) and sends each claimed batch
+(``--batch-size``) whole before it stores the outcomes.
 
 Uses (and recreates) the database ``motcua_bench`` on that server. Prints messages/s, the worker process's CPU
 seconds and peak RSS (VmHWM), the ratio to the bare loop, and the CPU per message of the worker, PostgreSQL and
@@ -73,7 +69,7 @@ def queue_messages(n: int, accented: bool = False) -> None:
     from motcua.messaging.models import Message
 
     call_command("migrate", verbosity=0)
-    # The SPEC's result text, unaccented (GSM, one part) as in the bare loop; --accented sends it in UCS-2 (2 parts).
+    # The result notice's text, unaccented (GSM, one part) as in the bare loop; --accented sends it in UCS-2 (2 parts).
     text = (
         "TB: Hồ sơ của quý ông/bà (MS: 0161701234) đã được giải quyết xong. "
         "Mời ông/bà đến Bộ phận Một cửa Sở Du lịch để nhận kết quả"
@@ -104,7 +100,7 @@ def proc_stats(pid: int) -> tuple[float, int]:
     return cpu, hwm
 
 
-def run_end_to_end(n: int, window: int, batch_size: int, unrecorded: int = 0) -> dict:
+def run_end_to_end(n: int, window: int, batch_size: int) -> dict:
     from django.db.models import Count, Max, Min
 
     from motcua.messaging.models import Message, Status
@@ -115,7 +111,7 @@ def run_end_to_end(n: int, window: int, batch_size: int, unrecorded: int = 0) ->
         env = {
             **os.environ,
             "DATABASE_URL": bench_url(),
-            "MOTCUA_SMS_URL": smsc.url(name="bench", window=window, unrecorded=unrecorded, tps=0),
+            "MOTCUA_SMS_URL": smsc.url(name="bench", window=window, tps=0),
             "MOTCUA_LOG_LEVEL": "WARNING",
             "MOTCUA_QUIET_HOURS": "",
         }
@@ -167,8 +163,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=20000)
     parser.add_argument("--window", type=int, default=10)
-    parser.add_argument("--unrecorded", type=int, default=500,
-                        help="the bound on outcomes not yet stored (URL unrecorded=; 0 = the window, the default in service)")
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--accented", action="store_true", help="UCS-2 text (2 parts per message)")
     args = parser.parse_args()
@@ -182,7 +176,7 @@ def main() -> None:
     recreate_database()
     setup_django()
     queue_messages(args.n, args.accented)
-    e2e = run_end_to_end(args.n, args.window, args.batch_size, args.unrecorded)
+    e2e = run_end_to_end(args.n, args.window, args.batch_size)
     bare_runs.append(run_bare(args.n, batch=args.batch_size, window=args.window, tps=0))
     for when, bare in zip(("before", "after"), bare_runs, strict=True):
         # Peak RSS is the bench process's: only the first run's, before Django is loaded, is the bare loop's.

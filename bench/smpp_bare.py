@@ -5,11 +5,7 @@ is measured against these numbers. The loop sends batches from a synchronous thr
 the transport's plain batch call, as a sender that stores nothing would, and collects receipts
 through the sink.
 
-The worker sends through ``send_stream`` instead, which lets a message go only while fewer than
-``unrecorded`` outcomes wait to be stored. ``--stream N`` runs that path with the bound N and every
-outcome "stored" at once (no database): what the streaming itself costs, apart from the database.
-
-    /work/venv/bin/python bench/smpp_bare.py [-n 20000] [--batch 200] [--window 10] [--tps 0] [--stream 50]
+    python bench/smpp_bare.py [-n 20000] [--batch 200] [--window 10] [--tps 0]
 
 Prints submit rate, time until every receipt arrived, CPU seconds of this process (the node
 SMSC runs in its own process and is not counted) and peak RSS.
@@ -27,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._cpu import MachineTime  # noqa: E402
-from motcua.messaging.transports.base import DeliveryReport, IncomingSMS, OutgoingSMS, SendResult  # noqa: E402
+from motcua.messaging.transports.base import DeliveryReport, IncomingSMS, OutgoingSMS  # noqa: E402
 from motcua.messaging.transports.smpp import SmppTransport, normalise_remote_id  # noqa: E402
 from tests.peers.smsc import NodeSMSC  # noqa: E402
 
@@ -49,16 +45,14 @@ class CountingSink:
         pass
 
 
-def run(n: int, batch: int, window: int, tps: float, stream: int = 0) -> dict:
-    """``stream`` > 0: send through ``send_stream`` with that ``unrecorded`` bound (see the module's doc)."""
+def run(n: int, batch: int, window: int, tps: float) -> dict:
     # Only this run's SMSC: RUSAGE_CHILDREN also holds every child reaped before (another bench phase's).
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with NodeSMSC() as smsc:
         smsc.configure(record=False, receipt_delay_ms=5)
         sink = CountingSink()
         expected: set[str] = set()
-        params = {"unrecorded": stream} if stream else {}
-        transport = SmppTransport.from_url(smsc.url(name="bench", window=window, tps=tps, **params))
+        transport = SmppTransport.from_url(smsc.url(name="bench", window=window, tps=tps))
         transport.start(sink)
         deadline = time.monotonic() + 10
         while not transport.is_up() and time.monotonic() < deadline:
@@ -72,7 +66,7 @@ def run(n: int, batch: int, window: int, tps: float, stream: int = 0) -> dict:
                 OutgoingSMS(i, f"849{i % 100_000_000:08d}", f"Ho so {i:010d} da co ket qua", "gsm")
                 for i in range(start, min(n, start + batch))
             ]
-            for r in send(transport, msgs, stream):
+            for r in transport.send(msgs):
                 if r.ok:
                     ok += 1
                     expected.update(normalise_remote_id(x) for x in r.remote_ids)
@@ -109,31 +103,17 @@ def run(n: int, batch: int, window: int, tps: float, stream: int = 0) -> dict:
     }
 
 
-def send(transport: SmppTransport, msgs: list[OutgoingSMS], stream: int) -> list[SendResult]:
-    if not stream:
-        return transport.send(msgs)
-    results: list[SendResult] = []
-    with transport.send_stream(msgs) as outcomes:
-        for arrived in outcomes:
-            results += arrived
-            outcomes.recorded(len(arrived))
-    return results
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--window", type=int, default=10)
     parser.add_argument("--tps", type=float, default=0, help="0 = no cap")
-    parser.add_argument("--stream", type=int, default=0, metavar="N",
-                        help="send through send_stream with the unrecorded bound N, every outcome stored at once")
     args = parser.parse_args()
-    r = run(args.n, args.batch, args.window, args.tps, args.stream)
-    how = f"send_stream, unrecorded {args.stream}" if args.stream else "send"
+    r = run(args.n, args.batch, args.window, args.tps)
     print(
         f"smpp bare: {r['ok']}/{r['n']} accepted ({r['failed']} failed), window {r['window']}, "
-        f"batch {args.batch}, {how}\n"
+        f"batch {args.batch}\n"
         f"  submit: {r['submit_s']:.2f}s = {r['submit_per_s']:.0f} msg/s\n"
         f"  all receipts matched: {r['receipts_matched']} (+{r['receipts_unmatched']} unmatched) "
         f"after {r['all_receipts_s']:.2f}s\n"

@@ -19,7 +19,10 @@ __all__ = [
     "ALLOWED_PLACEHOLDERS",
     "DEFAULT_TEMPLATES",
     "GSM_BASIC",
+    "GSM_ESCAPE",
     "GSM_EXTENSION",
+    "GSM_EXTENSION_CODES",
+    "GSM_SEPTETS",
     "MESSAGE_KINDS",
     "PH_AGENCY",
     "PH_APPOINTMENT_DATE",
@@ -33,6 +36,9 @@ __all__ = [
     "estimate_cost",
     "fold_vietnamese",
     "format_appointment_date",
+    "gsm_decode",
+    "gsm_encode",
+    "gsm_only",
     "is_gsm",
     "prepare_text",
     "render_template",
@@ -45,14 +51,30 @@ Policy = Literal["accented", "unaccented"]
 
 # --- GSM 03.38 -----------------------------------------------------------------------------
 
-#: The default alphabet, one septet each (0x1B, the escape to the extension table, left out:
-#: it is not a character a text can contain). 0x09 is written Ç as most SMSCs map it.
-GSM_BASIC: frozenset[str] = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+#: The default alphabet in septet order: the character at index ``i`` is septet ``i``. 0x1B is not
+#: a character a text can contain but the escape to the extension table. 0x09 is written Ç, as
+#: most SMSCs map it.
+GSM_SEPTETS = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
-#: The extension table: each costs two septets (escape + code).
-GSM_EXTENSION: frozenset[str] = frozenset("\f^{}\\[~]|€")
+GSM_ESCAPE = 0x1B
+#: The extension table: each character goes as the escape plus its code, so it costs two septets.
+GSM_EXTENSION_CODES: dict[str, int] = {
+    "\f": 0x0A,
+    "^": 0x14,
+    "{": 0x28,
+    "}": 0x29,
+    "\\": 0x2F,
+    "[": 0x3C,
+    "~": 0x3D,
+    "]": 0x3E,
+    "|": 0x40,
+    "€": 0x65,
+}
+#: The characters of one septet each, and those of two.
+GSM_BASIC: frozenset[str] = frozenset(GSM_SEPTETS) - {chr(GSM_ESCAPE)}
+GSM_EXTENSION: frozenset[str] = frozenset(GSM_EXTENSION_CODES)
 
 GSM_SINGLE, GSM_PER_PART = 160, 153
 UCS2_SINGLE, UCS2_PER_PART = 70, 67
@@ -70,6 +92,53 @@ def is_gsm(text: str) -> bool:
 
 
 _GSM_ALL = GSM_BASIC | GSM_EXTENSION
+
+
+def gsm_only(text: str) -> str:
+    """``text`` with every character outside GSM 03.38 replaced by ``?``."""
+    if is_gsm(text):
+        return text
+    return "".join([ch if ch in _GSM_ALL else "?" for ch in text])
+
+
+class _SeptetTable(dict):
+    """``str.translate`` table: each GSM character to its septet(s) as Latin-1 characters, any other to '?'."""
+
+    def __missing__(self, key: int) -> str:
+        return "?"
+
+
+_TO_SEPTETS = _SeptetTable(
+    {ord(ch): chr(i) for i, ch in enumerate(GSM_SEPTETS) if i != GSM_ESCAPE}
+    | {ord(ch): chr(GSM_ESCAPE) + chr(code) for ch, code in GSM_EXTENSION_CODES.items()}
+)
+_FROM_EXTENSION = {code: ch for ch, code in GSM_EXTENSION_CODES.items()}
+
+
+def gsm_encode(text: str) -> bytes:
+    """GSM 03.38 as unpacked septets, one byte each (how SMPP carries data_coding 0): an extension
+    character as the escape plus its code, a character outside GSM 03.38 as ``?``.
+
+    ``str.translate`` with Latin-1 does the work per character in C: every part of every message
+    sent goes through here."""
+    return text.translate(_TO_SEPTETS).encode("latin-1")
+
+
+def gsm_decode(data: bytes) -> str:
+    """Unpacked septets back to text. An escape followed by a code the extension table lacks reads
+    as a space, as GSM 03.38 lets a handset show it."""
+    out: list[str] = []
+    escape = False
+    for b in data:
+        b &= 0x7F
+        if escape:
+            out.append(_FROM_EXTENSION.get(b, " "))
+            escape = False
+        elif b == GSM_ESCAPE:
+            escape = True
+        else:
+            out.append(GSM_SEPTETS[b])
+    return "".join(out)
 
 
 def _char_units(ch: str, encoding: Encoding) -> int:
@@ -190,7 +259,7 @@ def prepare_text(text: str, policy: Policy) -> tuple[str, SmsParts]:
     """
     if policy == "unaccented":
         folded = fold_vietnamese(unicodedata.normalize("NFKC", text)).translate(_PLAIN_PUNCTUATION)
-        out = "".join(ch if ch in GSM_BASIC or ch in GSM_EXTENSION else "?" for ch in folded)
+        out = gsm_only(folded)
         return out, count_parts(out, "gsm")
     if policy == "accented":
         out = unicodedata.normalize("NFC", text)

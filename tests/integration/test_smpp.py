@@ -8,12 +8,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from motcua.domain.smstext import GSM_BASIC, GSM_EXTENSION
 from motcua.messaging.transports.base import OutgoingSMS
-from motcua.messaging.transports.smpp import SmppTransport, gsm_decode, gsm_encode, normalise_remote_id
+from motcua.messaging.transports.smpp import SmppTransport, normalise_remote_id
 from tests.integration.conftest import wait_until
 
 CITIZEN = "84912345678"
@@ -33,39 +30,7 @@ def udh_parts(submits: list[dict]) -> list[tuple[bytes, bytes]]:
     return out
 
 
-# --- remote id normalisation (pure) ------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("resp_id", "receipt_id"),
-    [
-        ("0A1B", "2587"),
-        ("0a1b", "0002587"),
-        ("00A0000000", "2684354560"),
-        ("000123", "123"),
-        ("ABCDEF", "abcdef"),
-    ],
-)
-def test_normalise_remote_id_matches_styles_of_the_same_number(resp_id, receipt_id):
-    assert normalise_remote_id(resp_id) == normalise_remote_id(receipt_id)
-
-
-def test_normalise_remote_id_keeps_different_ids_apart_and_odd_formats_stable():
-    assert normalise_remote_id("123") != normalise_remote_id("124")
-    assert normalise_remote_id(" 3F2504E0-4F89-11D3 ") == "3f2504e0-4f89-11d3"
-    assert normalise_remote_id("0") == "0"
-
-
 # --- encoding on the wire ----------------------------------------------------------------------
-
-
-@given(st.text(st.sampled_from(sorted(GSM_BASIC | GSM_EXTENSION)) | st.characters(), max_size=200))
-def test_gsm_septets_round_trip_and_characters_outside_gsm_become_question_marks(text):
-    encoded = gsm_encode(text)
-    plain = "".join(ch if ch in GSM_BASIC or ch in GSM_EXTENSION else "?" for ch in text)
-    assert gsm_decode(encoded) == plain
-    assert len(encoded) == len(plain) + sum(ch in GSM_EXTENSION for ch in plain)  # escape + code
-    assert max(encoded, default=0) <= 0x7F
 
 
 def test_unaccented_text_is_sent_as_gsm_septets_from_the_short_code(make_transport, smsc):
@@ -196,7 +161,9 @@ def test_no_receipt_for_some_messages(make_transport, smsc, sink):
     transport = make_transport()
     results = transport.send([sms(40 + i, "x") for i in range(4)])
     assert all(r.ok for r in results)
-    sink.wait_reports(4, timeout=1.0)
+    assert wait_until(lambda: smsc.stats()["receipts_sent"] == 2 and smsc.stats()["deliver_sm_resp"] == {"0": 2})
+    receipted = {normalise_remote_id(s["receipt_id"]) for s in smsc.submits()[::2]}  # every second one
+    assert {normalise_remote_id(r.remote_id) for r in sink.reports} == receipted
     assert len(sink.reports) == 2
 
 
@@ -219,12 +186,10 @@ def test_receipt_for_an_unknown_id_is_acknowledged_and_passed_on(make_transport,
 
 def test_submit_without_resp_in_time_is_temporary(make_transport, smsc):
     transport = make_transport(resp_timeout=0.3)
-    smsc.configure(resp_delay_ms=2000)
-    started = time.monotonic()
+    smsc.configure(resp_delay_ms=2000)  # the resp would say accepted: only the timeout fails it
     [result] = transport.send([sms(60, "x")])
     assert not result.ok and result.temporary
-    assert "submit_sm_resp" in result.error
-    assert time.monotonic() - started < 1.5
+    assert result.error == "no submit_sm_resp in 0.3s"
 
 
 # --- link management ---------------------------------------------------------------------------
@@ -235,10 +200,8 @@ def test_connection_drop_reconnects_and_sending_resumes(make_transport, smsc):
     assert transport.send([sms(70, "x")])[0].ok
     smsc.drop()
     assert wait_until(lambda: not transport.is_up(), timeout=2)
-    started = time.monotonic()
-    [down] = transport.send([sms(71, "x")])
+    [down] = transport.send([sms(71, "x")])  # answered while unbound, without waiting for the rebind
     assert not down.ok and down.temporary and "link down" in down.error
-    assert time.monotonic() - started < 0.5  # no blocking while unbound
     assert wait_until(transport.is_up, timeout=5)
     assert transport.send([sms(71, "x")])[0].ok
     assert smsc.stats()["binds"] == 2
@@ -283,7 +246,7 @@ def test_tps_cap_paces_submits(make_transport):
     results = transport.send([sms(200 + i, "x") for i in range(30)])
     elapsed = time.monotonic() - started
     assert all(r.ok for r in results)
-    assert elapsed >= 0.45  # 30 submits at 50/s, minus a 5-token burst
+    assert elapsed >= 0.5  # 30 submits at 50/s, minus a burst of 2.5
 
 
 def test_enquire_link_keeps_the_bind_alive(make_transport, smsc):
@@ -303,11 +266,9 @@ def test_state_reports_counters_for_the_status_page(make_transport):
     assert state["tps"] > 0
 
 
-def test_stop_returns_promptly_and_unbinds(make_transport, smsc):
+def test_stop_unbinds(make_transport, smsc):
     transport = make_transport()
-    started = time.monotonic()
     transport.stop()
-    assert time.monotonic() - started < 3
     assert not transport.is_up()
     assert wait_until(lambda: smsc.stats()["unbinds"] == 1, timeout=2)
 
@@ -344,6 +305,6 @@ def test_concatenated_mo_is_reassembled_once(make_transport, smsc, sink, concat)
     [mo] = sink.wait_incoming(1)
     assert mo.text == text
     assert mo.extra["parts"] == 2
-    time.sleep(0.2)
+    # Both parts answered: each was handed to the sink (or held) before its resp was written.
+    assert wait_until(lambda: smsc.stats()["deliver_sm_resp"] == {"0": 2})
     assert len(sink.incoming_sms) == 1
-    assert smsc.stats()["deliver_sm_resp"] == {"0": 2}

@@ -19,7 +19,8 @@ from motcua.dossiers import services
 from motcua.messaging import worker as worker_module
 from motcua.messaging.connections import Router
 from motcua.messaging.models import IncomingMessage, Kind, Message, MessagePart
-from motcua.messaging.transports.smpp import SmppTransport, decode_text, normalise_remote_id
+from motcua.messaging.transports.smpp import SmppTransport, normalise_remote_id
+from motcua.messaging.transports.smpp.mo import decode_text
 from motcua.messaging.worker import Worker
 from tests.integration.conftest import wait_until
 from tests.peers.smsc import NodeSMSC
