@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from motcua.common.clients import client_address
 from motcua.desk import reports as report_lib
 from motcua.desk import throttle
 from motcua.desk.access import desk_view, visible_agencies, visible_dossiers, visible_messages
@@ -51,7 +52,6 @@ from motcua.dossiers import services
 from motcua.dossiers.models import Agency, Dossier, DossierEvent, Procedure
 from motcua.messaging import outbox
 from motcua.messaging.models import IncomingMessage, Kind, Message, MessagePart, Template
-from motcua.ops.clients import client_address
 
 PAGE_SIZE = 50
 

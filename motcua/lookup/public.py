@@ -26,12 +26,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_noop, pgettext
 
+from motcua.common import ratelimit
+from motcua.common.clients import client_address
 from motcua.domain.receipt_codes import normalise_access_code
 from motcua.domain.smstext import format_appointment_date
 from motcua.dossiers.models import Dossier, DossierEvent
 from motcua.lookup.replies import find_dossier
-from motcua.ops import windowed
-from motcua.ops.clients import client_address
 
 DEFAULT_RATE_LIMIT = 10
 DEFAULT_RATE_WINDOW = 60
@@ -132,5 +132,5 @@ def take_try(request: HttpRequest) -> int:
     aligned to the clock, so a burst cannot straddle a minute boundary to get twice the limit).
     """
     limit, window = _limits()
-    tries, left = windowed.count(f"motcua:lookup-tries:{client_address(request)}", window)
+    tries, left = ratelimit.count(f"motcua:lookup-tries:{client_address(request)}", window)
     return left if tries > limit else 0
