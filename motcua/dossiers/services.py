@@ -1,7 +1,7 @@
 """The one code path for changing a dossier: API, DVCQG sync and the staff desk all come through here.
 
-Each change appends a ``DossierEvent`` and, in the same transaction, lets the outbox record the SMS it
-causes (or why none is sent).
+Each change appends a ``DossierEvent`` and, in the same transaction, sends ``signals.dossier_changed``:
+the messaging app records there the SMS the change causes (or why none is sent).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from motcua.domain.phones import InvalidPhone, normalise_phone
 from motcua.domain.receipt_codes import format_receipt_code, generate_access_code
 from motcua.domain.states import RESULT_STEP, DossierState
 from motcua.dossiers.models import Agency, CalendarDay, Dossier, DossierEvent, Procedure, ReceiptSerial
+from motcua.dossiers.signals import dossier_changed
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +108,6 @@ def initial_step(state: DossierState, given: str | None, steps: list[str]) -> st
 
 
 def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Dossier:
-    from motcua.messaging import outbox
-
     phone, phone_raw = clean_phone(new.phone, strict_phone)
     if new.procedure.agency_id != new.agency.pk:
         raise DossierError("procedure", "Thủ tục không thuộc cơ quan này")
@@ -154,8 +153,7 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
             step=step,
             data={"appointment_at": appointment.isoformat(), "source": new.source},
         )
-        if new.state not in (DossierState.REGISTERED, DossierState.RECEIVED, DossierState.PROCESSING):
-            outbox.record_transition(dossier, event, None)
+        dossier_changed.send(sender=Dossier, dossier=dossier, event=event, before=None)
     log.info("dossier created code=%s agency=%s by=%s", dossier.code, new.agency.code, actor)
     return dossier
 
@@ -200,8 +198,6 @@ def apply_event(
 ) -> DossierEvent:
     """Apply one event. ``strict`` (API and desk) refuses changes to a closed dossier; the DVCQG sync is
     not strict because the one-stop software is the source of truth and may correct its own records."""
-    from motcua.messaging import outbox
-
     if type not in EVENT_STATE:
         raise DossierError("type", f"Loại sự kiện không hợp lệ: {type}")
     at = at or timezone.now()
@@ -241,7 +237,7 @@ def apply_event(
             step=dossier.current_step,
             data=data,
         )
-        outbox.record_transition(dossier, event, before)
+        dossier_changed.send(sender=Dossier, dossier=dossier, event=event, before=before)
     log.info("dossier event code=%s type=%s by=%s", dossier.code, type, actor)
     return event
 
