@@ -22,7 +22,7 @@ from pydantic import AfterValidator, BeforeValidator
 
 from motcua.domain.dvcqg import RecordError, parse_progress, parse_record
 from motcua.domain.states import DossierState
-from motcua.dossiers import services
+from motcua.dossiers import services, sync
 from motcua.dossiers.models import Agency, ApiKey, Dossier, DossierEvent, Procedure
 
 log = logging.getLogger(__name__)
@@ -105,14 +105,9 @@ def _json_not_allowed(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 # --- scoping ---------------------------------------------------------------------------------
 
 
-def agency_ids(key: ApiKey) -> list[int] | None:
-    """The agencies a key may see: its own and, transitively, the retired ones it replaced. None = all."""
-    return None if key.agency is None else sorted(key.agency.with_predecessors())
-
-
 def visible(key: ApiKey) -> QuerySet[Dossier]:
     qs = Dossier.objects.select_related("agency", "procedure")
-    ids = agency_ids(key)
+    ids = key.agency_ids()
     return qs if ids is None else qs.filter(agency_id__in=ids)
 
 
@@ -453,8 +448,6 @@ class SyncOut(Schema):
 def dvcqg_sync(request, payload: SyncIn):
     """The body your software already sends to the national portal (``DongBoHoSoMC`` or
     ``CapNhatTienDoHoSoMC``). Each record is answered on its own: created, updated, unchanged or rejected."""
-    from motcua.dossiers import sync
-
     results = []
     for index, record in enumerate(payload.data):
         code = record.get("MaHoSo") if isinstance(record, dict) else None

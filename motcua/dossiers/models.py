@@ -262,3 +262,8 @@ class ApiKey(models.Model):
     @property
     def actor(self) -> str:
         return f"key:{self.prefix}"
+
+    def agency_ids(self) -> list[int] | None:
+        """The agencies this key may see: its own and, transitively, the retired ones it replaced.
+        None = all (a province key)."""
+        return None if self.agency is None else sorted(self.agency.with_predecessors())
