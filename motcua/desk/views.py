@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -29,6 +29,7 @@ from motcua.desk import reports as report_lib
 from motcua.desk import throttle
 from motcua.desk.access import desk_view, visible_agencies, visible_dossiers, visible_messages
 from motcua.desk.forms import ReceiveForm, check_phone, parse_local, to_input
+from motcua.desk.receipt import receipt_url
 from motcua.domain import rules
 from motcua.domain.phones import InvalidPhone, normalise_phone
 from motcua.domain.smstext import (
@@ -54,11 +55,6 @@ from motcua.messaging import outbox
 from motcua.messaging.models import IncomingMessage, Kind, Message, MessagePart, Template
 
 PAGE_SIZE = 50
-
-
-def receipt_url(code: str) -> str:
-    """The printable receipt belongs to the public lookup pages."""
-    return f"/tra-cuu/bien-nhan/{quote(code, safe='')}"
 
 
 # --- login ------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from datetime import datetime
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext_noop, pgettext
 
 from motcua.common import ratelimit
@@ -74,6 +75,12 @@ class PublicStatus:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def lookup_url(code: str, access_code: str) -> str:
+    """The public lookup URL printed as a QR code on the receipt: it opens the answer directly."""
+    base = str(settings.MOTCUA.get("PUBLIC_URL", "")).rstrip("/")
+    return f"{base}/tra-cuu?{urlencode({'code': code, 'access_code': access_code})}"
 
 
 def _local_datetime(value: datetime) -> str:

@@ -188,7 +188,7 @@ def test_receipt_renders_with_its_qr_code(admin_client, dossier):
 
 
 def test_receipt_qr_encodes_the_lookup_url(dossier, settings):
-    from motcua.lookup.views import lookup_url
+    from motcua.lookup.public import lookup_url
 
     settings.MOTCUA = {**settings.MOTCUA, "PUBLIC_URL": "https://motcua.khanhhoa.gov.vn/"}
     assert (
