@@ -31,6 +31,7 @@ from motcua.desk.access import desk_view, visible_agencies, visible_dossiers, vi
 from motcua.desk.forms import ReceiveForm, check_phone, parse_local, to_input
 from motcua.desk.receipt import receipt_url
 from motcua.domain import rules
+from motcua.domain.ontime import OnTime
 from motcua.domain.phones import InvalidPhone, normalise_phone
 from motcua.domain.smstext import (
     ALLOWED_PLACEHOLDERS,
@@ -118,9 +119,8 @@ def filter_dossiers(qs, name: str, now: datetime):
         lo, hi = tomorrow_range(now)
         return qs.filter(appointment_at__gte=lo, appointment_at__lt=hi).exclude(
             state__in=[DossierState.RESULT_READY, DossierState.RETURNED]).order_by("appointment_at", "pk")
-    if name == "tre-han":
-        return (qs.filter(state__in=OPEN_STATES, appointment_at__lt=now)
-                .exclude(state=DossierState.SUPPLEMENT_REQUESTED).order_by("appointment_at", "pk"))
+    if name == "tre-han":  # still open and late by the on-time rule (Dossier.late_after)
+        return qs.filter(state__in=OPEN_STATES, late_after__lt=now).order_by("appointment_at", "pk")
     if name == "cho-bo-sung":
         return qs.filter(state=DossierState.SUPPLEMENT_REQUESTED).order_by("appointment_at", "pk")
     if name == "cho-tra":
@@ -157,7 +157,7 @@ def dossier_list(request: HttpRequest) -> HttpResponse:
     batch_day = timezone.localtime(now).date()
     rows = []
     for d in page:
-        row = {"d": d, "late": d.state in OPEN_STATES and d.appointment_at < now}
+        row = {"d": d, "late": d.on_time(now) == OnTime.LATE}
         if name == "mai-den-han":
             decision = rules.apology_decision(outbox.facts(d), batch_day)
             row["batch"] = decision
@@ -291,7 +291,7 @@ def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "desk/dossier.html", {
         "desk": who, "d": dossier, "items": timeline(dossier), "actions": available_actions(dossier),
         "steps": dossier.procedure.step_names(), "receipt_url": receipt_url(dossier.code),
-        "on_time": services.on_time(dossier, now), "state_label": pgettext("dossier state", dossier.state_enum.label),
+        "on_time": dossier.on_time(now), "state_label": pgettext("dossier state", dossier.state_enum.label),
         "new_appointment": to_input(restarted_appointment(dossier, now)),
         "appointment_input": to_input(dossier.appointment_at),
     })
@@ -344,7 +344,7 @@ def sample_fields(agency: Agency) -> dict[str, str]:
         PH_AGENCY: agency.current().sms_name,
         PH_APPOINTMENT_DATE: format_appointment_date(today + timedelta(days=7)),
         PH_STEP: "Thẩm định hồ sơ",
-        PH_ON_TIME_STATUS: "Đúng hạn",
+        PH_ON_TIME_STATUS: OnTime.ON_TIME.label,
     }
 
 

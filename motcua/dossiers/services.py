@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from motcua.domain.calendar import WorkCalendar
+from motcua.domain.ontime import late_after
 from motcua.domain.phones import InvalidPhone, normalise_phone
 from motcua.domain.receipt_codes import format_receipt_code, generate_access_code
 from motcua.domain.states import RESULT_STEP, DossierState
@@ -118,6 +119,8 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
         raise DossierError("appointment_at", "Ngày hẹn trả trước ngày tiếp nhận")
     steps = new.procedure.step_names()
     step = initial_step(new.state, new.step, steps)
+    finished_at = new.finished_at or (new.received_at if new.state.is_finished else None)
+    waits = [[new.received_at.isoformat(), None]] if new.state == DossierState.SUPPLEMENT_REQUESTED else []
     with transaction.atomic():
         code = new.code or issue_code(new.agency, new.received_at)
         if Dossier.objects.filter(code=code).exists():
@@ -135,15 +138,14 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
                     appointment_at=appointment,
                     current_step=step,
                     state=new.state,
-                    finished_at=new.finished_at or (new.received_at if new.state.is_finished else None),
+                    finished_at=finished_at,
+                    waits=waits,
+                    late_after=_late_after(appointment, finished_at, waits),
                     access_code=generate_access_code(),
                     source=new.source,
                 )
         except IntegrityError:  # the same code created concurrently by another request
             raise DossierError("code", f"Mã số biên nhận {code} đã tồn tại", status=409) from None
-        if new.state == DossierState.SUPPLEMENT_REQUESTED:
-            dossier.waits = [[new.received_at.isoformat(), None]]
-            dossier.save(update_fields=["waits"])
         event = DossierEvent.objects.create(
             dossier=dossier,
             type=DossierEvent.CREATED,
@@ -226,6 +228,7 @@ def apply_event(
             dossier.appointment_at = appointment_at
         if reason:
             data["reason"] = reason
+        dossier.late_after = _late_after(dossier.appointment_at, dossier.finished_at, dossier.waits)
         dossier.save()
         event = DossierEvent.objects.create(
             dossier=dossier,
@@ -271,13 +274,9 @@ def _move(dossier: Dossier, before: DossierState, after: DossierState, at: datet
         dossier.finished_at = dossier.finished_at or at
 
 
-def on_time(dossier: Dossier, now: datetime | None = None):
-    from motcua.domain.ontime import on_time_status
-
-    return on_time_status(
-        dossier.appointment_at,
-        dossier.finished_at,
-        now or timezone.now(),
-        dossier.wait_intervals(),
-        work_calendar(),
-    )
+def _late_after(appointment_at: datetime, finished_at: datetime | None, waits: list) -> datetime | None:
+    """The stored on-time instant (see domain.ontime.late_after). Every change of state, appointment or
+    waits comes through create_dossier/apply_event, which call this. The working calendar only matters
+    to excuse waits, so it is read only for a dossier that has waited."""
+    intervals = [(datetime.fromisoformat(a), datetime.fromisoformat(b) if b else None) for a, b in waits]
+    return late_after(appointment_at, finished_at, intervals, work_calendar() if intervals else None)

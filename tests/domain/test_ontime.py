@@ -1,4 +1,4 @@
-"""On-time status shown in the MCKH reply ("trạng thái hồ sơ: Đúng hạn/Trễ hạn") and in the reports.
+"""On-time status shown in the MCKH reply ("trạng thái hồ sơ: Đúng hạn/Trễ hạn"), the pages and the reports.
 
 Week used throughout: Monday 9/3/2026 … Friday 13/3/2026, Monday 16/3/2026 (no holidays).
 """
@@ -8,9 +8,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from motcua.domain.calendar import LOCAL_TZ, WorkCalendar
-from motcua.domain.ontime import OnTime, effective_deadline, on_time_status
+from motcua.domain.ontime import OnTime, Wait, effective_deadline, late_after, on_time_status, status_at
 
 CAL = WorkCalendar()
 
@@ -22,10 +24,10 @@ def at(day: int, hour: int = 0, minute: int = 0, month: int = 3) -> datetime:
 TUESDAY_17 = at(10, 17)
 
 
-def test_labels_are_the_words_citizens_read() -> None:
-    assert OnTime.ON_TIME == "Đúng hạn"
-    assert OnTime.LATE == "Trễ hạn"
-    assert f"trạng thái hồ sơ: {OnTime.LATE}." == "trạng thái hồ sơ: Trễ hạn."
+def test_values_are_codes_and_labels_the_words_citizens_read() -> None:
+    assert [s.value for s in OnTime] == ["on_time", "late"]
+    assert OnTime.ON_TIME.label == "Đúng hạn"
+    assert OnTime.LATE.label == "Trễ hạn"
 
 
 # -- without waits -----------------------------------------------------------------------------------
@@ -156,3 +158,82 @@ def test_inconsistent_wait_is_refused() -> None:
 def test_naive_instants_are_refused() -> None:
     with pytest.raises(ValueError):
         on_time_status(TUESDAY_17, datetime(2026, 3, 10, 9), now=at(13))
+
+
+# -- the stored instant ---------------------------------------------------------------------------------
+
+
+def test_late_after_is_the_moment_an_open_dossier_turns_late() -> None:
+    assert late_after(TUESDAY_17, None) == TUESDAY_17
+    assert status_at(TUESDAY_17, TUESDAY_17) == OnTime.ON_TIME
+    assert status_at(TUESDAY_17, TUESDAY_17 + timedelta(seconds=1)) == OnTime.LATE
+
+
+def test_late_after_is_none_once_nothing_can_make_the_dossier_late() -> None:
+    assert late_after(TUESDAY_17, at(10, 9)) is None  # finished on time
+    assert late_after(TUESDAY_17, None, [(at(10, 9), None)], CAL) is None  # waiting, on time when asked
+    assert late_after(TUESDAY_17, at(11, 9), [], CAL) == TUESDAY_17  # finished late: late since the deadline
+
+
+def _reference_status(appointment, finished, now, waits, calendar) -> OnTime:
+    """The rule written out step by step, as the module's docstring states it: the oracle below."""
+    until = finished if finished is not None else now
+    cut = sorted((s, until if e is None else min(e, until)) for s, e in waits if s <= until)
+    merged: list[tuple[datetime, datetime]] = []
+    for s, e in cut:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    deadline = appointment
+    for s, e in merged:
+        if s > deadline:
+            return OnTime.LATE
+        if e >= until:
+            return OnTime.ON_TIME
+        if calendar is None:
+            deadline += e - s
+        elif calendar.working_time_between(s, e):
+            deadline = calendar.add_working_time(deadline, calendar.working_time_between(s, e))
+    return OnTime.ON_TIME if until <= deadline else OnTime.LATE
+
+
+# Instants on a 15-minute grid over five weeks around Tết 2026, so waits straddle nights, weekends and
+# holidays, and ties (finishing exactly at a deadline, a wait ending exactly now) come up often.
+_ORIGIN = datetime(2026, 2, 2, 0, 0, tzinfo=LOCAL_TZ)
+instants = st.integers(0, 5 * 7 * 24 * 4).map(lambda q: _ORIGIN + timedelta(minutes=15 * q))
+
+
+@st.composite
+def dossiers(draw: st.DrawFn) -> tuple[datetime, datetime | None, list[Wait], datetime]:
+    """(appointment, finished, waits, recorded): the dossier as saved at its last change ``recorded``."""
+    appointment = draw(instants)
+    waits: list[Wait] = []
+    for _ in range(draw(st.integers(0, 3))):
+        start, length = draw(instants), draw(st.integers(0, 10 * 24 * 4))
+        waits.append((start, start + timedelta(minutes=15 * length)))
+    finished = draw(st.one_of(st.none(), instants))
+    if waits and draw(st.booleans()):
+        waits[-1] = (waits[-1][0], None)  # still waiting, or ended while waiting
+    moments = [appointment, *(s for s, _ in waits), *(e for _, e in waits if e), *([finished] if finished else [])]
+    return appointment, finished, waits, max(moments)
+
+
+@settings(max_examples=600, deadline=None)  # the first use of a year loads its holidays
+@given(dossiers(), st.integers(0, 30 * 24 * 4), st.sampled_from([None, CAL]))
+def test_the_stored_instant_agrees_with_the_rule_at_every_later_moment(dossier, later: int, calendar) -> None:
+    appointment, finished, waits, recorded = dossier
+    stored = late_after(appointment, finished, waits, calendar)
+    for now in (recorded, recorded + timedelta(minutes=15 * later), recorded + timedelta(microseconds=1)):
+        expected = _reference_status(appointment, finished, now, waits, calendar)
+        assert status_at(stored, now) == expected
+        assert on_time_status(appointment, finished, now, waits, calendar) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(dossiers(), instants, st.sampled_from([None, CAL]))
+def test_the_status_at_any_instant_follows_the_rule(dossier, now: datetime, calendar) -> None:
+    """Judged at an instant before the last change too (the waits known then only)."""
+    appointment, finished, waits, _recorded = dossier
+    expected = _reference_status(appointment, finished, now, waits, calendar)
+    assert on_time_status(appointment, finished, now, waits, calendar) == expected
