@@ -27,7 +27,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from motcua.common.clients import client_address
 from motcua.desk import reports as report_lib
 from motcua.desk import throttle
-from motcua.desk.access import desk_view, visible_agencies, visible_dossiers, visible_messages
+from motcua.desk.access import (
+    agency_ids,
+    desk_view,
+    messages_of,
+    visible_agencies,
+    visible_dossiers,
+    visible_messages,
+)
 from motcua.desk.forms import ReceiveForm, check_phone, parse_local, to_input
 from motcua.desk.receipt import receipt_url
 from motcua.domain import rules
@@ -53,7 +60,8 @@ from motcua.domain.states import FINISHED_STATES, DossierState
 from motcua.dossiers import services
 from motcua.dossiers.models import Agency, Dossier, DossierEvent, Procedure
 from motcua.messaging import outbox
-from motcua.messaging.models import IncomingMessage, Kind, Message, MessagePart, Template
+from motcua.messaging.connections import build_transport, carriers_of, split_urls
+from motcua.messaging.models import BatchRun, IncomingMessage, Kind, Message, MessagePart, Status, Template
 
 PAGE_SIZE = 50
 
@@ -428,8 +436,6 @@ def template_preview(request: HttpRequest) -> JsonResponse:
 
 def connection_rows(sms_url: str) -> list[dict]:
     """Configured connections without their secrets (a password in an smpp:// URL stays on the server)."""
-    from motcua.messaging.connections import build_transport, carriers_of, split_urls
-
     rows = []
     for url in split_urls(sms_url):
         parts = urlsplit(url)
@@ -446,8 +452,6 @@ def connection_rows(sms_url: str) -> list[dict]:
 @require_GET
 def connections(request: HttpRequest) -> HttpResponse:
     who = request.desk
-    from motcua.messaging.models import BatchRun, Status
-
     counts: dict[str, dict[str, int]] = {}
     for row in visible_messages(who).exclude(connection="").values("connection", "status").annotate(n=Count("id")):
         counts.setdefault(row["connection"], {})[row["status"]] = row["n"]
@@ -499,8 +503,6 @@ def report_params(request: HttpRequest, who) -> tuple:
 
 
 def build_for(who, chosen: Agency | None, start: date, end: date, group: str) -> report_lib.Report:
-    from motcua.desk.access import agency_ids, messages_of
-
     msgs, mo, dossiers = visible_messages(who), IncomingMessage.objects.all(), visible_dossiers(who)
     if chosen is not None:
         ids = agency_ids(chosen)
