@@ -423,13 +423,13 @@ def post_event(request, code: str, payload: EventIn):
 
 class SyncIn(Schema):
     service: Literal["DongBoHoSoMC", "CapNhatTienDoHoSoMC"]
-    isUpdating: bool | str | None = None  # noqa: N815 - the national field name
+    isUpdating: bool | str | None = None  # the national field names
     data: list[Any] = Field(..., max_length=5000)
 
 
 class SyncResult(Schema):
     index: int
-    MaHoSo: str | None  # noqa: N815
+    MaHoSo: str | None
     status: Literal["created", "updated", "unchanged", "rejected"]
     errors: list[ErrorItem] = []
 

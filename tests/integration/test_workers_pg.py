@@ -50,7 +50,7 @@ def in_threads(*jobs: Callable[[], object]) -> list[object]:
         try:
             barrier.wait()
             results[i] = job()
-        except BaseException as e:  # noqa: BLE001 - reported to the test below
+        except BaseException as e:  # reported to the test below
             errors.append(e)
         finally:
             connection.close()

@@ -10,7 +10,7 @@ each page keeps room for a second version of all its rows.
 from django.db import migrations
 
 
-def set_fillfactor(apps, schema_editor, value: int) -> None:  # noqa: ANN001
+def set_fillfactor(apps, schema_editor, value: int) -> None:
     if schema_editor.connection.vendor == "postgresql":
         table = schema_editor.quote_name(apps.get_model("messaging", "MessagePart")._meta.db_table)
         schema_editor.execute(f"ALTER TABLE {table} SET (fillfactor = {int(value)})")
