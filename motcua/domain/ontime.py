@@ -141,30 +141,3 @@ def on_time_status(
         return OnTime.ON_TIME if late_after(appointment_at, finished_at, waits, calendar) is None else OnTime.LATE
     return status_at(late_after(appointment_at, None, _cut(_merged(waits), now), calendar), now)
 
-
-def effective_deadline(
-    appointment_at: datetime,
-    waits: Sequence[Wait] = (),
-    until: datetime | None = None,
-    calendar: WorkCalendar | None = None,
-) -> datetime:
-    """The appointment pushed back by the supplement waits that happened up to ``until``.
-
-    Open waits (end ``None``) count up to ``until``; with ``until`` omitted only closed waits count.
-    Waits are taken in time order and stop counting at the first one that began after the deadline
-    (as extended so far) had already passed: the dossier was late by then and stays late.
-    """
-    _require_aware(appointment_at, "appointment_at")
-    if until is None:
-        closed = [(start, end) for start, end in waits if end is not None]
-        if not closed:
-            return appointment_at
-        until = max(end for _, end in closed if end is not None)
-        waits = closed
-    _require_aware(until, "until")
-    deadline = appointment_at
-    for start, end in _cut(_merged(waits), until):
-        if start > deadline:
-            break
-        deadline = _extend(deadline, start, until if end is None else end, calendar)
-    return deadline

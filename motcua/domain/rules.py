@@ -22,7 +22,6 @@ BAD_PHONE = "Số điện thoại không hợp lệ"
 ALREADY_RETURNED = "Hồ sơ chuyển thẳng sang Đã trả kết quả: công dân đã nhận kết quả"
 WAITING_CITIZEN = "Hồ sơ đang chờ công dân bổ sung: chậm trễ không do cơ quan"
 CLOSED = "Hồ sơ đã rút, dừng xử lý hoặc không được tiếp nhận"
-HAS_RESULT = "Hồ sơ đã có kết quả"
 
 
 @dataclass(frozen=True)

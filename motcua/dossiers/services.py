@@ -127,7 +127,7 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
             raise DossierError("code", f"Mã số biên nhận {code} đã tồn tại", status=409)
         try:
             with transaction.atomic():
-                dossier = Dossier.objects.create(
+                dossier = Dossier(
                     code=code,
                     agency=new.agency,
                     procedure=new.procedure,
@@ -140,10 +140,11 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
                     state=new.state,
                     finished_at=finished_at,
                     waits=waits,
-                    late_after=_late_after(appointment, finished_at, waits),
                     access_code=generate_access_code(),
                     source=new.source,
                 )
+                dossier.late_after = _late_after(dossier)
+                dossier.save(force_insert=True)
         except IntegrityError:  # the same code created concurrently by another request
             raise DossierError("code", f"Mã số biên nhận {code} đã tồn tại", status=409) from None
         event = DossierEvent.objects.create(
@@ -228,7 +229,7 @@ def apply_event(
             dossier.appointment_at = appointment_at
         if reason:
             data["reason"] = reason
-        dossier.late_after = _late_after(dossier.appointment_at, dossier.finished_at, dossier.waits)
+        dossier.late_after = _late_after(dossier)
         dossier.save()
         event = DossierEvent.objects.create(
             dossier=dossier,
@@ -274,9 +275,9 @@ def _move(dossier: Dossier, before: DossierState, after: DossierState, at: datet
         dossier.finished_at = dossier.finished_at or at
 
 
-def _late_after(appointment_at: datetime, finished_at: datetime | None, waits: list) -> datetime | None:
+def _late_after(dossier: Dossier) -> datetime | None:
     """The stored on-time instant (see domain.ontime.late_after). Every change of state, appointment or
     waits comes through create_dossier/apply_event, which call this. The working calendar only matters
     to excuse waits, so it is read only for a dossier that has waited."""
-    intervals = [(datetime.fromisoformat(a), datetime.fromisoformat(b) if b else None) for a, b in waits]
-    return late_after(appointment_at, finished_at, intervals, work_calendar() if intervals else None)
+    waits = dossier.wait_intervals()
+    return late_after(dossier.appointment_at, dossier.finished_at, waits, work_calendar() if waits else None)

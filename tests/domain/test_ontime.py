@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from motcua.domain.calendar import LOCAL_TZ, WorkCalendar
-from motcua.domain.ontime import OnTime, Wait, effective_deadline, late_after, on_time_status, status_at
+from motcua.domain.ontime import OnTime, Wait, late_after, on_time_status, status_at
 
 CAL = WorkCalendar()
 
@@ -62,7 +62,7 @@ def test_closed_wait_extends_the_deadline_by_working_time_and_flips_late_to_on_t
     assert on_time_status(TUESDAY_17, finished, now=at(20)) == OnTime.LATE
     # Waited Monday 09:00–15:00: 2.5 h + 1.5 h = 4 working hours → deadline Wednesday 11:00.
     waits = [(at(9, 9), at(9, 15))]
-    assert effective_deadline(TUESDAY_17, waits, until=finished, calendar=CAL) == at(11, 11)
+    assert late_after(TUESDAY_17, None, waits, CAL) == at(11, 11)
     assert on_time_status(TUESDAY_17, finished, now=at(20), waits=waits, calendar=CAL) == OnTime.ON_TIME
     # …but finishing after the extended deadline is still late.
     assert on_time_status(TUESDAY_17, at(11, 11, 1), now=at(20), waits=waits, calendar=CAL) == OnTime.LATE
@@ -79,10 +79,10 @@ def test_a_weekend_wait_costs_the_agency_nothing_with_a_calendar() -> None:
     appointment = at(16, 17)
     waits = [(at(13, 16), at(16, 8))]
     finished = at(18, 9)  # Wednesday 09:00
-    assert effective_deadline(appointment, waits, until=finished, calendar=CAL) == at(17, 9)
+    assert late_after(appointment, None, waits, CAL) == at(17, 9)
     assert on_time_status(appointment, finished, now=at(20), waits=waits, calendar=CAL) == OnTime.LATE
     # Without a calendar the wait counts in wall time and the same dossier looks on time.
-    assert effective_deadline(appointment, waits, until=finished) == at(19, 9)
+    assert late_after(appointment, None, waits) == at(19, 9)
     assert on_time_status(appointment, finished, now=at(20), waits=waits) == OnTime.ON_TIME
 
 
@@ -108,7 +108,7 @@ def test_a_wait_begun_after_the_deadline_does_not_rescue_the_dossier() -> None:
         OnTime.LATE
     )
     closed_late_wait = [(at(11, 9), at(12, 9))]
-    assert effective_deadline(TUESDAY_17, closed_late_wait, until=at(13), calendar=CAL) == TUESDAY_17
+    assert late_after(TUESDAY_17, None, closed_late_wait, CAL) == TUESDAY_17
 
 
 def test_dossier_withdrawn_while_waiting_keeps_its_status_at_the_wait_start() -> None:
@@ -121,7 +121,7 @@ def test_overlapping_waits_are_not_excused_twice() -> None:
     # Two supplement records covering Monday 09:00–11:00 and 10:00–11:00: 2 h of waiting, not 3 h.
     waits = [(at(9, 9), at(9, 11)), (at(9, 10), at(9, 11))]
     finished = at(11, 9, 30)
-    assert effective_deadline(TUESDAY_17, waits, until=finished, calendar=CAL) == at(11, 9)
+    assert late_after(TUESDAY_17, None, waits, CAL) == at(11, 9)
     assert on_time_status(TUESDAY_17, finished, now=at(20), waits=waits, calendar=CAL) == OnTime.LATE
 
 
@@ -130,7 +130,7 @@ def test_a_second_wait_within_the_extended_deadline_also_counts() -> None:
     # original appointment but before the extended one, and lasts 8 working hours → Thursday 17:00.
     waits = [(at(11, 13, 30), at(12, 13, 30)), (at(9, 7), at(9, 17))]  # order does not matter
     finished = at(12, 16)
-    assert effective_deadline(TUESDAY_17, waits, until=finished, calendar=CAL) == at(12, 17)
+    assert late_after(TUESDAY_17, None, waits, CAL) == at(12, 17)
     assert on_time_status(TUESDAY_17, finished, now=at(20), waits=waits, calendar=CAL) == OnTime.ON_TIME
     assert on_time_status(TUESDAY_17, finished, now=at(20), waits=waits[1:], calendar=CAL) == OnTime.LATE
 
@@ -139,15 +139,9 @@ def test_wait_over_tet_extends_only_by_working_hours() -> None:
     appointment = datetime(2026, 2, 24, 17, tzinfo=LOCAL_TZ)  # Tuesday after Tết
     waits = [(datetime(2026, 2, 13, 16, tzinfo=LOCAL_TZ), datetime(2026, 2, 23, 8, tzinfo=LOCAL_TZ))]
     # 1 h Friday 13/2 + 1 h Monday 23/2.
-    assert effective_deadline(appointment, waits, until=appointment + timedelta(days=3), calendar=CAL) == (
+    assert late_after(appointment, None, waits, CAL) == (
         datetime(2026, 2, 25, 9, tzinfo=LOCAL_TZ)
     )
-
-
-def test_effective_deadline_without_until_counts_closed_waits_only() -> None:
-    waits = [(at(9, 9), at(9, 15)), (at(10, 9), None)]
-    assert effective_deadline(TUESDAY_17, waits, calendar=CAL) == at(11, 11)
-    assert effective_deadline(TUESDAY_17, calendar=CAL) == TUESDAY_17
 
 
 def test_inconsistent_wait_is_refused() -> None:
