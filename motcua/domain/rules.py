@@ -1,4 +1,4 @@
-"""When the three automatic SMS of SPEC §1 are sent, and why not when they are not.
+"""When the three automatic SMS (result, supplement request, apology) are sent, and why not when they are not.
 
 Pure functions over plain facts about a dossier. The database layer gathers the facts, asks here,
 and records either a message or a skipped message with the reason, so staff can see why a citizen
