@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._database import bench_url, ensure_database  # noqa: E402
+from bench._database import bench_url, ensure_database
 
 BENCH_DB = "motcua_batch_bench"  # its own: bench/mt_throughput.py drops motcua_bench
 TOTAL = 1_000_000

@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._cpu import MachineTime  # noqa: E402
-from motcua.messaging.transports.base import DeliveryReport, IncomingSMS, OutgoingSMS  # noqa: E402
-from motcua.messaging.transports.smpp import SmppTransport, normalise_remote_id  # noqa: E402
-from tests.peers.smsc import NodeSMSC  # noqa: E402
+from bench._cpu import MachineTime
+from motcua.messaging.transports.base import DeliveryReport, IncomingSMS, OutgoingSMS
+from motcua.messaging.transports.smpp import SmppTransport, normalise_remote_id
+from tests.peers.smsc import NodeSMSC
 
 
 class CountingSink:

@@ -137,7 +137,7 @@ LOGGING = {
 MOTCUA = {
     # One or more SMS connections, separated by whitespace or commas. sim:// is the built-in phone simulator.
     "SMS_URL": env("MOTCUA_SMS_URL", "sim://"),
-    # Lookup by SMS (SPEC §2): keyword, short code and the price of one MO message in VND.
+    # Lookup by SMS: keyword, short code and the price of one MO message in VND.
     "KEYWORD": env("MOTCUA_KEYWORD", "MCKH"),
     "SHORT_CODE": env("MOTCUA_SHORT_CODE", "8083"),
     "MO_PRICE": int(env("MOTCUA_MO_PRICE", "1000")),

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from motcua.desk import receipt as desk_receipt
 from motcua.dossiers.api import api, api_urls
 from motcua.lookup.api import router as lookup_router
 from motcua.messaging import gateway_views
@@ -18,6 +19,7 @@ urlpatterns = [
     path("sms/mo", gateway_views.sms_mo, name="sms_mo"),
     path("sms/dlr", gateway_views.sms_dlr, name="sms_dlr"),
     path("desk/", include("motcua.desk.urls")),
+    path("tra-cuu/bien-nhan/<str:code>", desk_receipt.receipt, name="receipt"),
     path("", include("motcua.ops.urls")),
     path("", include("motcua.lookup.urls")),
 ]

@@ -20,7 +20,7 @@ def local(*args: int) -> datetime:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache(request):  # noqa: ANN001
+def _fresh_cache(request):
     """Rate limits and login throttling live in Django's cache, a database table: each test that uses
     the database starts with none counted (a table that is not a model's survives a transactional
     test's flush). A test without the database cannot reach the cache either."""

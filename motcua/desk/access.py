@@ -103,8 +103,3 @@ def desk_view(admin_only: bool = False) -> Callable:
 
     return decorate
 
-
-def can_view_dossier(user, dossier: Dossier) -> bool:
-    """For pages outside the desk that show one dossier to staff (the printable receipt)."""
-    who = desk_user(user)
-    return who is not None and (who.is_province_admin or dossier.agency_id in agency_ids(who.agency))

@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from motcua.domain.phones import InvalidPhone, normalise_phone
-from motcua.domain.smstext import MESSAGE_KINDS
 from motcua.dossiers.models import Procedure
 
 
@@ -71,7 +70,3 @@ def parse_local(value: str) -> datetime | None:
 def to_input(dt: datetime | None) -> str:
     return timezone.localtime(dt).strftime("%Y-%m-%dT%H:%M") if dt else ""
 
-
-class TemplateForm(forms.Form):
-    kind = forms.ChoiceField(choices=[(k, k) for k in MESSAGE_KINDS])
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), strip=False)

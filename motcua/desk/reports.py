@@ -2,7 +2,7 @@
 
 Delivery rate is delivered ÷ handed to a telco (sent, delivered, undelivered, expired, failed):
 skipped messages never left and queued ones have not yet, so they would only blur the rate.
-On-time uses the same rule as the lookup reply (supplement waits excused), judged at finishing.
+On-time is the dossier's stored on-time status (supplement waits excused), judged at finishing.
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from io import BytesIO
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay, TruncMonth
 from django.utils import timezone
 
-from motcua.domain.ontime import OnTime, on_time_status
+from motcua.domain.ontime import OnTime
 from motcua.domain.states import FINISHED_STATES
 from motcua.dossiers.models import Dossier
-from motcua.dossiers.services import work_calendar
 from motcua.messaging.models import IncomingMessage, Kind, Message, Status
 
 HANDED_OVER = [Status.SENT, Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED, Status.FAILED, Status.TO_GATEWAY]
@@ -122,23 +121,20 @@ def _as_date(value) -> date:
 
 
 def on_time_rows(dossiers: QuerySet[Dossier], lo: datetime, hi: datetime) -> list[dict]:
-    """Đúng hạn / Trễ hạn of dossiers finished in the range, per agency and procedure."""
-    calendar = work_calendar()
-    counts: dict[tuple, dict] = {}
-    finished = (dossiers.filter(state__in=[s.value for s in FINISHED_STATES], finished_at__gte=lo, finished_at__lt=hi)
-                .select_related("agency", "procedure").order_by("agency__code", "procedure__code"))
-    for d in finished.iterator(chunk_size=2000):
-        key = (d.agency.code, d.agency.sms_name, d.procedure.code, d.procedure.name)
-        entry = counts.setdefault(key, {"agency": d.agency.code, "agency_name": d.agency.sms_name,
-                                        "procedure": d.procedure.code, "procedure_name": d.procedure.name,
-                                        "on_time": 0, "late": 0})
-        status = on_time_status(d.appointment_at, d.finished_at, d.finished_at, d.wait_intervals(), calendar)
-        entry["on_time" if status == OnTime.ON_TIME else "late"] += 1
+    """Đúng hạn / Trễ hạn of dossiers finished in the range, per agency and procedure. A finished
+    dossier was late exactly when it has a ``late_after`` (the instant it turned late)."""
+    finished = dossiers.filter(state__in=[s.value for s in FINISHED_STATES], finished_at__gte=lo, finished_at__lt=hi)
     rows = []
-    for entry in counts.values():
-        entry["total"] = entry["on_time"] + entry["late"]
-        entry["rate"] = rate(entry["on_time"], entry["total"])
-        rows.append(entry)
+    for row in (finished.values(agency_code=F("agency__code"), agency_name=F("agency__sms_name"),
+                                procedure_code=F("procedure__code"), procedure_name=F("procedure__name"))
+                .annotate(on_time=Count("id", filter=Q(late_after__isnull=True)),
+                          late=Count("id", filter=Q(late_after__isnull=False)))
+                .order_by("agency_code", "procedure_code")):
+        total = row["on_time"] + row["late"]
+        rows.append({"agency": row["agency_code"], "agency_name": row["agency_name"],
+                     "procedure": row["procedure_code"], "procedure_name": row["procedure_name"],
+                     "on_time": row["on_time"], "late": row["late"], "total": total,
+                     "rate": rate(row["on_time"], total)})
     return rows
 
 
@@ -172,8 +168,9 @@ def to_xlsx(report: Report, scope_label: str) -> bytes:
     for outcome, n in sorted(report.lookups["outcomes"].items()):
         ws3.append([f"Kết quả: {outcome or '—'}", n])
 
-    ws4 = wb.create_sheet("Đúng hạn")
-    ws4.append(["Mã cơ quan", "Cơ quan", "Mã TTHC", "Thủ tục", "Đúng hạn", "Trễ hạn", "Tổng", "Tỉ lệ đúng hạn (%)"])
+    ws4 = wb.create_sheet(OnTime.ON_TIME.label)
+    ws4.append(["Mã cơ quan", "Cơ quan", "Mã TTHC", "Thủ tục", OnTime.ON_TIME.label, OnTime.LATE.label, "Tổng",
+                "Tỉ lệ đúng hạn (%)"])
     for r in report.on_time:
         ws4.append([r["agency"], r["agency_name"], r["procedure"], r["procedure_name"], r["on_time"], r["late"],
                     r["total"], r["rate"]])

@@ -11,7 +11,7 @@ import hashlib
 
 from django.conf import settings
 
-from motcua.ops import windowed
+from motcua.common import ratelimit
 
 LIMIT = 5
 WINDOW = 15 * 60
@@ -29,16 +29,16 @@ def _key(username: str, ip: str) -> str:
 
 def is_locked(username: str, ip: str) -> bool:
     limit, _ = _limits()
-    return windowed.peek(_key(username, ip)) >= limit
+    return ratelimit.peek(_key(username, ip)) >= limit
 
 
 def record_failure(username: str, ip: str) -> int:
     _, window = _limits()
-    return windowed.count(_key(username, ip), window)[0]
+    return ratelimit.count(_key(username, ip), window)[0]
 
 
 def reset(username: str, ip: str) -> None:
-    windowed.forget(_key(username, ip))
+    ratelimit.forget(_key(username, ip))
 
 
 def locked_message() -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -24,11 +24,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from motcua.common.clients import client_address
 from motcua.desk import reports as report_lib
 from motcua.desk import throttle
-from motcua.desk.access import desk_view, visible_agencies, visible_dossiers, visible_messages
+from motcua.desk.access import (
+    agency_ids,
+    desk_view,
+    messages_of,
+    visible_agencies,
+    visible_dossiers,
+    visible_messages,
+)
 from motcua.desk.forms import ReceiveForm, check_phone, parse_local, to_input
+from motcua.desk.receipt import receipt_url
 from motcua.domain import rules
+from motcua.domain.ontime import OnTime
 from motcua.domain.phones import InvalidPhone, normalise_phone
 from motcua.domain.smstext import (
     ALLOWED_PLACEHOLDERS,
@@ -50,15 +60,10 @@ from motcua.domain.states import FINISHED_STATES, DossierState
 from motcua.dossiers import services
 from motcua.dossiers.models import Agency, Dossier, DossierEvent, Procedure
 from motcua.messaging import outbox
-from motcua.messaging.models import IncomingMessage, Kind, Message, MessagePart, Template
-from motcua.ops.clients import client_address
+from motcua.messaging.connections import build_transport, carriers_of, split_urls
+from motcua.messaging.models import BatchRun, IncomingMessage, Kind, Message, MessagePart, Status, Template
 
 PAGE_SIZE = 50
-
-
-def receipt_url(code: str) -> str:
-    """The printable receipt belongs to the public lookup pages."""
-    return f"/tra-cuu/bien-nhan/{quote(code, safe='')}"
 
 
 # --- login ------------------------------------------------------------------------------------
@@ -122,9 +127,8 @@ def filter_dossiers(qs, name: str, now: datetime):
         lo, hi = tomorrow_range(now)
         return qs.filter(appointment_at__gte=lo, appointment_at__lt=hi).exclude(
             state__in=[DossierState.RESULT_READY, DossierState.RETURNED]).order_by("appointment_at", "pk")
-    if name == "tre-han":
-        return (qs.filter(state__in=OPEN_STATES, appointment_at__lt=now)
-                .exclude(state=DossierState.SUPPLEMENT_REQUESTED).order_by("appointment_at", "pk"))
+    if name == "tre-han":  # still open and late by the on-time rule (Dossier.late_after)
+        return qs.filter(state__in=OPEN_STATES, late_after__lt=now).order_by("appointment_at", "pk")
     if name == "cho-bo-sung":
         return qs.filter(state=DossierState.SUPPLEMENT_REQUESTED).order_by("appointment_at", "pk")
     if name == "cho-tra":
@@ -161,7 +165,7 @@ def dossier_list(request: HttpRequest) -> HttpResponse:
     batch_day = timezone.localtime(now).date()
     rows = []
     for d in page:
-        row = {"d": d, "late": d.state in OPEN_STATES and d.appointment_at < now}
+        row = {"d": d, "late": d.on_time(now) == OnTime.LATE}
         if name == "mai-den-han":
             decision = rules.apology_decision(outbox.facts(d), batch_day)
             row["batch"] = decision
@@ -295,7 +299,7 @@ def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "desk/dossier.html", {
         "desk": who, "d": dossier, "items": timeline(dossier), "actions": available_actions(dossier),
         "steps": dossier.procedure.step_names(), "receipt_url": receipt_url(dossier.code),
-        "on_time": services.on_time(dossier, now), "state_label": pgettext("dossier state", dossier.state_enum.label),
+        "on_time": dossier.on_time(now), "state_label": pgettext("dossier state", dossier.state_enum.label),
         "new_appointment": to_input(restarted_appointment(dossier, now)),
         "appointment_input": to_input(dossier.appointment_at),
     })
@@ -348,7 +352,7 @@ def sample_fields(agency: Agency) -> dict[str, str]:
         PH_AGENCY: agency.current().sms_name,
         PH_APPOINTMENT_DATE: format_appointment_date(today + timedelta(days=7)),
         PH_STEP: "Thẩm định hồ sơ",
-        PH_ON_TIME_STATUS: "Đúng hạn",
+        PH_ON_TIME_STATUS: OnTime.ON_TIME.label,
     }
 
 
@@ -432,14 +436,12 @@ def template_preview(request: HttpRequest) -> JsonResponse:
 
 def connection_rows(sms_url: str) -> list[dict]:
     """Configured connections without their secrets (a password in an smpp:// URL stays on the server)."""
-    from motcua.messaging.connections import build_transport, carriers_of, split_urls
-
     rows = []
     for url in split_urls(sms_url):
         parts = urlsplit(url)
         try:
             name, error = build_transport(url).name, ""
-        except Exception as e:  # noqa: BLE001 - a bad URL is exactly what this page must show
+        except Exception as e:  # a bad URL is exactly what this page must show
             name, error = "", str(e)
         rows.append({"name": name, "scheme": parts.scheme, "host": parts.hostname or "",
                      "port": parts.port or "", "carriers": ", ".join(sorted(carriers_of(url))), "error": error})
@@ -450,8 +452,6 @@ def connection_rows(sms_url: str) -> list[dict]:
 @require_GET
 def connections(request: HttpRequest) -> HttpResponse:
     who = request.desk
-    from motcua.messaging.models import BatchRun, Status
-
     counts: dict[str, dict[str, int]] = {}
     for row in visible_messages(who).exclude(connection="").values("connection", "status").annotate(n=Count("id")):
         counts.setdefault(row["connection"], {})[row["status"]] = row["n"]
@@ -503,8 +503,6 @@ def report_params(request: HttpRequest, who) -> tuple:
 
 
 def build_for(who, chosen: Agency | None, start: date, end: date, group: str) -> report_lib.Report:
-    from motcua.desk.access import agency_ids, messages_of
-
     msgs, mo, dossiers = visible_messages(who), IncomingMessage.objects.all(), visible_dossiers(who)
     if chosen is not None:
         ids = agency_ids(chosen)

@@ -34,7 +34,6 @@ SESSIONS: tuple[tuple[time, time], ...] = (
     (time(7, 0), time(11, 30)),
     (time(13, 30), time(17, 0)),
 )
-WORKING_DAY = timedelta(hours=8)
 DAY_START = SESSIONS[0][0]
 DAY_END = SESSIONS[-1][1]
 # Same-day procedures received after this time are due the next working day.
@@ -153,9 +152,6 @@ class WorkCalendar:
             if self.is_working_day(candidate):
                 return candidate
         raise ValueError(f"Không có ngày làm việc nào trong {_MAX_SEARCH_DAYS} ngày sau {d:%d/%m/%Y}")
-
-    def _first_working_day_from(self, d: date) -> date:
-        return d if self.is_working_day(d) else self.next_working_day(d)
 
     # -- instants ---------------------------------------------------------------------------------
 

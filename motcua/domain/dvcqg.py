@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from motcua.domain.states import DossierState
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-SERVICES = ("DongBoHoSoMC", "CapNhatTienDoHoSoMC")
 MIN_YEAR, MAX_YEAR = 2000, 2099
 
 

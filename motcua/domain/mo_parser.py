@@ -2,7 +2,7 @@
 
 Every message costs its sender 1,000 VND, so the parser is lenient: it finds the keyword and the
 codes through the mistakes real senders make, and tells the handler which mistake it saw so the
-reply can help (SPEC §2). It never raises for any ``str``: a crash would mean a paid message
+reply can help. It never raises for any ``str``: a crash would mean a paid message
 answered with silence.
 
 What is accepted, in order of processing:

@@ -1,4 +1,4 @@
-"""On-time status of a dossier ("Đúng hạn" / "Trễ hạn"), as the MCKH lookup reply and the reports show it.
+"""On-time status of a dossier (đúng hạn / trễ hạn), as the MCKH lookup reply, the pages and the reports show it.
 
 The national evaluation's rule: a dossier is on time when it is finished (processed, returned, or ended
 without a result) no later than its appointment (NgayHenTra); an open dossier is judged by *now*. Time
@@ -11,11 +11,15 @@ Two consequences that users notice:
 * while a dossier is still waiting for the supplement, it keeps the status it had when the wait began
   (the agency cannot be late while the ball is in the citizen's court, and cannot be "caught up" either);
 * a wait that begins after the deadline has already passed does not make the dossier on time again.
+
+The rule is computed once per change of the dossier, by :func:`late_after`: the instant after which the
+dossier is late, or None when it cannot become late any more. Stored on the dossier, it makes "late" a
+plain comparison with now, in Python (:func:`status_at`) and in SQL alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
@@ -25,8 +29,17 @@ Wait = tuple[datetime, datetime | None]
 
 
 class OnTime(StrEnum):
-    ON_TIME = "Đúng hạn"
-    LATE = "Trễ hạn"
+    """The status as a code (API, JSON, CSS classes); ``label`` is the Vietnamese a citizen reads."""
+
+    ON_TIME = "on_time"
+    LATE = "late"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {OnTime.ON_TIME: "Đúng hạn", OnTime.LATE: "Trễ hạn"}
 
 
 def _require_aware(dt: datetime, what: str) -> None:
@@ -36,30 +49,31 @@ def _require_aware(dt: datetime, what: str) -> None:
         raise ValueError(f"{what} không có múi giờ: {dt!r}")
 
 
-def _normalised_waits(waits: Sequence[Wait], until: datetime) -> Iterator[tuple[datetime, datetime]]:
-    """Waits in time order, overlaps merged, cut at ``until``; a still-open wait ends at ``until``.
+def _merged(waits: Sequence[Wait]) -> list[Wait]:
+    """Waits in time order with overlaps merged; an open wait (end None) runs on and absorbs any later one.
 
     Merging matters because one-stop software may record two supplement requests whose periods overlap,
     and the same waiting time must not be excused twice.
     """
-    intervals: list[tuple[datetime, datetime]] = []
     for index, (start, end) in enumerate(waits):
         _require_aware(start, f"waits[{index}].start")
         if end is not None:
             _require_aware(end, f"waits[{index}].end")
             if end < start:
                 raise ValueError(f"waits[{index}] kết thúc ({end}) trước khi bắt đầu ({start})")
-        if start > until:
-            continue  # began after the instant being judged: irrelevant to it
-        intervals.append((start, until if end is None else min(end, until)))
-    intervals.sort()
-    merged: list[tuple[datetime, datetime]] = []
-    for start, end in intervals:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+    merged: list[Wait] = []
+    for start, end in sorted(waits, key=lambda w: w[0]):
+        if merged and (merged[-1][1] is None or start <= merged[-1][1]):
+            last_start, last_end = merged[-1]
+            merged[-1] = (last_start, None if last_end is None or end is None else max(last_end, end))
         else:
             merged.append((start, end))
-    yield from merged
+    return merged
+
+
+def _cut(waits: list[Wait], at: datetime) -> list[Wait]:
+    """Merged waits as seen at the instant ``at``: later ones unknown yet, one still running then open."""
+    return [(start, None if end is None or end >= at else end) for start, end in waits if start <= at]
 
 
 def _extend(deadline: datetime, start: datetime, end: datetime, calendar: WorkCalendar | None) -> datetime:
@@ -71,32 +85,42 @@ def _extend(deadline: datetime, start: datetime, end: datetime, calendar: WorkCa
     return calendar.add_working_time(deadline, waited) if waited else deadline
 
 
-def effective_deadline(
+def late_after(
     appointment_at: datetime,
+    finished_at: datetime | None,
     waits: Sequence[Wait] = (),
-    until: datetime | None = None,
     calendar: WorkCalendar | None = None,
-) -> datetime:
-    """The appointment pushed back by the supplement waits that happened up to ``until``.
+) -> datetime | None:
+    """The instant after which the dossier is late, or None when it cannot become late any more.
 
-    Open waits (end ``None``) count up to ``until``; with ``until`` omitted only closed waits count.
-    Waits are taken in time order and stop counting at the first one that began after the deadline
-    (as extended so far) had already passed: the dossier was late by then and stays late.
+    For every ``now`` from the dossier's last recorded change on, the dossier is late exactly when
+    ``late_after is not None and now > late_after``. None means: finished on time, or waiting for the
+    citizen (or ended while waiting) having been on time when the wait began. A late dossier's value is
+    the moment it became late: its deadline, extended by the waits before it.
     """
     _require_aware(appointment_at, "appointment_at")
-    if until is None:
-        closed = [(start, end) for start, end in waits if end is not None]
-        if not closed:
-            return appointment_at
-        until = max(end for _, end in closed if end is not None)
-        waits = closed
-    _require_aware(until, "until")
-    deadline = appointment_at
-    for start, end in _normalised_waits(waits, until):
+    if finished_at is not None:
+        _require_aware(finished_at, "finished_at")
+    waits = _merged(waits)
+    if finished_at is not None:
+        waits = _cut(waits, finished_at)
+    deadline, last_end = appointment_at, None
+    for start, end in waits:
         if start > deadline:
-            break
+            return deadline  # already late when the citizen was asked for more documents
+        if end is None:
+            return None  # waiting (or ended while waiting), and was on time when the wait began
         deadline = _extend(deadline, start, end, calendar)
-    return deadline
+        last_end = end
+    if finished_at is not None:
+        return None if finished_at <= deadline else deadline
+    # On time at the very instant a wait ends, even when working time put the deadline before it.
+    return deadline if last_end is None else max(deadline, last_end)
+
+
+def status_at(late_after: datetime | None, now: datetime) -> OnTime:
+    """The status at ``now`` from a stored :func:`late_after`."""
+    return OnTime.LATE if late_after is not None and now > late_after else OnTime.ON_TIME
 
 
 def on_time_status(
@@ -106,22 +130,14 @@ def on_time_status(
     waits: Sequence[Wait] = (),
     calendar: WorkCalendar | None = None,
 ) -> OnTime:
-    """Return "Đúng hạn" or "Trễ hạn" for a dossier, judged at ``finished_at`` or, while open, at ``now``.
+    """The status judged at ``finished_at`` or, while open, at ``now``, with the waits known then.
 
     Finishing exactly at the (extended) appointment is on time. A dossier that is waiting for the
     citizen at the instant judged — still waiting now, or ended while waiting (withdrawn, stopped) —
     keeps the status it had when that wait began.
     """
-    _require_aware(appointment_at, "appointment_at")
     _require_aware(now, "now")
     if finished_at is not None:
-        _require_aware(finished_at, "finished_at")
-    until = finished_at if finished_at is not None else now
-    deadline = appointment_at
-    for start, end in _normalised_waits(waits, until):
-        if start > deadline:
-            return OnTime.LATE  # already late when the citizen was asked for more documents
-        if end >= until:
-            return OnTime.ON_TIME  # waiting at the instant judged, and was on time when the wait began
-        deadline = _extend(deadline, start, end, calendar)
-    return OnTime.ON_TIME if until <= deadline else OnTime.LATE
+        return OnTime.ON_TIME if late_after(appointment_at, finished_at, waits, calendar) is None else OnTime.LATE
+    return status_at(late_after(appointment_at, None, _cut(_merged(waits), now), calendar), now)
+

@@ -1,4 +1,4 @@
-"""Vietnamese mobile numbers, as citizens and one-stop software actually write them (SPEC §4).
+"""Vietnamese mobile numbers, as citizens and one-stop software actually write them.
 
 Numbers arrive typed by desk staff, imported from spreadsheets or pushed in DVCQG payloads
 (``SoDienThoai``): with spaces, dots, dashes, ``+84``, ``84``, ``(+84)``, ``+84 (0)``, full-width
@@ -6,7 +6,7 @@ digits, the pre-2018 11-digit form, or with the leading zero eaten by a spreadsh
 canonical form (national, ``0xxxxxxxxx``) and derive what each consumer wants from it.
 
 Only mobiles are accepted: an SMS to a landline or a foreign number is money spent on nothing.
-The prefix table below (DOMAIN.md, original allocation) is authoritative; ``phonenumbers`` is only
+The prefix table below (each range as first allocated) is authoritative; ``phonenumbers`` is only
 used to explain *why* a number was refused (foreign country, landline), because its metadata
 does not know every Vietnamese mobile range (e.g. it refuses 052, 055 and parts of 089).
 """

@@ -1,4 +1,4 @@
-"""When the three automatic SMS of SPEC §1 are sent, and why not when they are not.
+"""When the three automatic SMS (result, supplement request, apology) are sent, and why not when they are not.
 
 Pure functions over plain facts about a dossier. The database layer gathers the facts, asks here,
 and records either a message or a skipped message with the reason, so staff can see why a citizen
@@ -22,7 +22,6 @@ BAD_PHONE = "Số điện thoại không hợp lệ"
 ALREADY_RETURNED = "Hồ sơ chuyển thẳng sang Đã trả kết quả: công dân đã nhận kết quả"
 WAITING_CITIZEN = "Hồ sơ đang chờ công dân bổ sung: chậm trễ không do cơ quan"
 CLOSED = "Hồ sơ đã rút, dừng xử lý hoặc không được tiếp nhận"
-HAS_RESULT = "Hồ sơ đã có kết quả"
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,7 @@
 """SMS text: Vietnamese folding, GSM 03.38 / UCS-2 segment counting, splitting and templates.
 
 Everything here is pure so that the sender, the admin preview and the cost report agree on the
-same numbers: a text is counted once, by the same rules the SMSC will apply (SPEC §4,
-DOMAIN.md "SMS encoding").
+same numbers: a text is counted once, by the same rules the SMSC will apply.
 """
 
 from __future__ import annotations
@@ -277,7 +276,7 @@ PH_ON_TIME_STATUS = "Đúng hạn/Trễ hạn"
 
 MESSAGE_KINDS: tuple[str, ...] = ("result", "supplement", "apology", "lookup_reply")
 
-#: The official texts (SPEC §1, §2), word for word; placeholders as the notices write them.
+#: The official texts, word for word; placeholders as the notices write them.
 DEFAULT_TEMPLATES: dict[str, str] = {
     "result": (
         "TB: Hồ sơ của quý ông/bà (MS: {Mã số biên nhận}) đã được giải quyết xong. "
@@ -301,7 +300,7 @@ DEFAULT_TEMPLATES: dict[str, str] = {
 _NOTICE_FIELDS = frozenset({PH_RECEIPT_CODE, PH_AGENCY, PH_APPOINTMENT_DATE})
 
 #: What an administrator may use per kind; callers rendering a kind must supply all of them.
-#: The lookup reply may not name the citizen or the phone (SPEC §2), so no such field exists.
+#: The lookup reply may not name the citizen or the phone, so no such field exists.
 ALLOWED_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "result": _NOTICE_FIELDS,
     "supplement": _NOTICE_FIELDS,

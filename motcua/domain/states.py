@@ -1,4 +1,4 @@
-"""Dossier states and their national codes (TrangThaiHoSo, SPEC §3).
+"""Dossier states and their national codes (TrangThaiHoSo).
 
 The national portal (DVCQG) numbers dossier states 1–10. We keep our own names, because the
 rules read better with them, and map both ways so the DongBoHoSoMC payload can be taken as sent.

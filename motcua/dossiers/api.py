@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import wraps
 from typing import Annotated, Any, Literal
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Schema, Status
@@ -21,8 +21,9 @@ from ninja.security import HttpBearer
 from pydantic import AfterValidator, BeforeValidator
 
 from motcua.domain.dvcqg import RecordError, parse_progress, parse_record
+from motcua.domain.ontime import OnTime
 from motcua.domain.states import DossierState
-from motcua.dossiers import services
+from motcua.dossiers import services, sync
 from motcua.dossiers.models import Agency, ApiKey, Dossier, DossierEvent, Procedure
 
 log = logging.getLogger(__name__)
@@ -105,14 +106,9 @@ def _json_not_allowed(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 # --- scoping ---------------------------------------------------------------------------------
 
 
-def agency_ids(key: ApiKey) -> list[int] | None:
-    """The agencies a key may see: its own and, transitively, the retired ones it replaced. None = all."""
-    return None if key.agency is None else sorted(key.agency.with_predecessors())
-
-
 def visible(key: ApiKey) -> QuerySet[Dossier]:
     qs = Dossier.objects.select_related("agency", "procedure")
-    ids = agency_ids(key)
+    ids = key.agency_ids()
     return qs if ids is None else qs.filter(agency_id__in=ids)
 
 
@@ -263,7 +259,8 @@ class DossierOut(Schema):
     national_state: int
     state_label: str
     finished_at: datetime | None
-    on_time: str
+    on_time: OnTime = Field(..., description="on_time: đúng hạn; late: trễ hạn (tại thời điểm trả lời)")
+    on_time_label: str = Field(..., description="Đúng hạn / Trễ hạn")
     access_code: str
 
 
@@ -304,7 +301,8 @@ def dossier_out(d: Dossier, now: datetime | None = None) -> dict[str, Any]:
         "national_state": state.national_code,
         "state_label": state.label,
         "finished_at": d.finished_at,
-        "on_time": str(services.on_time(d, now)),
+        "on_time": (on_time := d.on_time(now)).value,
+        "on_time_label": on_time.label,
         "access_code": d.access_code,
     }
 
@@ -393,14 +391,8 @@ def list_dossiers(request, filters: Query[ListFilters]):
         qs = qs.filter(appointment_at__gte=start, appointment_at__lt=start + timedelta(days=1))
     now = timezone.now()
     if filters.late is not None:
-        # Late per the deadline alone; waits for supplements are then checked per dossier.
-        open_late = Q(finished_at__isnull=True, appointment_at__lt=now)
-        done_late = Q(finished_at__isnull=False, finished_at__gt=F("appointment_at"))
-        candidates = qs.filter(open_late | done_late) if filters.late else qs
-        items = [d for d in candidates.order_by("appointment_at", "pk")[:5000]]
-        items = [d for d in items if (str(services.on_time(d, now)) == "Trễ hạn") == filters.late]
-        page = items[filters.offset : filters.offset + filters.limit]
-        return {"count": len(items), "items": [dossier_out(d, now) for d in page]}
+        late = Q(late_after__lt=now)  # Dossier.late_after: the on-time rule, waits included
+        qs = qs.filter(late) if filters.late else qs.exclude(late)
     qs = qs.order_by("appointment_at", "pk")
     page = qs[filters.offset : filters.offset + filters.limit]
     return {"count": qs.count(), "items": [dossier_out(d, now) for d in page]}
@@ -431,13 +423,13 @@ def post_event(request, code: str, payload: EventIn):
 
 class SyncIn(Schema):
     service: Literal["DongBoHoSoMC", "CapNhatTienDoHoSoMC"]
-    isUpdating: bool | str | None = None  # noqa: N815 - the national field name
+    isUpdating: bool | str | None = None  # the national field names
     data: list[Any] = Field(..., max_length=5000)
 
 
 class SyncResult(Schema):
     index: int
-    MaHoSo: str | None  # noqa: N815
+    MaHoSo: str | None
     status: Literal["created", "updated", "unchanged", "rejected"]
     errors: list[ErrorItem] = []
 
@@ -453,8 +445,6 @@ class SyncOut(Schema):
 def dvcqg_sync(request, payload: SyncIn):
     """The body your software already sends to the national portal (``DongBoHoSoMC`` or
     ``CapNhatTienDoHoSoMC``). Each record is answered on its own: created, updated, unchanged or rejected."""
-    from motcua.dossiers import sync
-
     results = []
     for index, record in enumerate(payload.data):
         code = record.get("MaHoSo") if isinstance(record, dict) else None

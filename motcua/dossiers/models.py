@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
+from motcua.domain.ontime import OnTime, status_at
 from motcua.domain.states import DEFAULT_STEPS, DossierState
 
 ENCODING_POLICIES = [("accented", "Có dấu (UCS-2)"), ("unaccented", "Không dấu (GSM)")]
@@ -132,6 +133,9 @@ class Dossier(models.Model):
     returned_at = models.DateTimeField("ngày trả kết quả", null=True, blank=True)
     # Intervals spent waiting for the citizen's supplement: [[start_iso, end_iso_or_null], ...]
     waits = models.JSONField(default=list, blank=True)
+    # domain.ontime.late_after of the appointment, finish and waits, kept by services on every change:
+    # the dossier is late exactly when now > late_after (NULL: it cannot become late any more).
+    late_after = models.DateTimeField("trễ hạn sau", null=True, blank=True, db_index=True)
     access_code = models.CharField("mã tra cứu", max_length=12)
     source = models.CharField(max_length=16, default="api")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -154,6 +158,10 @@ class Dossier(models.Model):
         return [
             (datetime.fromisoformat(a), datetime.fromisoformat(b) if b else None) for a, b in (self.waits or [])
         ]
+
+    def on_time(self, now: datetime | None = None) -> OnTime:
+        """Đúng hạn / Trễ hạn at ``now`` (default: this instant)."""
+        return status_at(self.late_after, now or timezone.now())
 
 
 class DossierEvent(models.Model):
@@ -262,3 +270,8 @@ class ApiKey(models.Model):
     @property
     def actor(self) -> str:
         return f"key:{self.prefix}"
+
+    def agency_ids(self) -> list[int] | None:
+        """The agencies this key may see: its own and, transitively, the retired ones it replaced.
+        None = all (a province key)."""
+        return None if self.agency is None else sorted(self.agency.with_predecessors())

@@ -1,7 +1,7 @@
 """The one code path for changing a dossier: API, DVCQG sync and the staff desk all come through here.
 
-Each change appends a ``DossierEvent`` and, in the same transaction, lets the outbox record the SMS it
-causes (or why none is sent).
+Each change appends a ``DossierEvent`` and, in the same transaction, sends ``signals.dossier_changed``:
+the messaging app records there the SMS the change causes (or why none is sent).
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from motcua.domain.calendar import WorkCalendar
+from motcua.domain.ontime import late_after
 from motcua.domain.phones import InvalidPhone, normalise_phone
 from motcua.domain.receipt_codes import format_receipt_code, generate_access_code
 from motcua.domain.states import RESULT_STEP, DossierState
 from motcua.dossiers.models import Agency, CalendarDay, Dossier, DossierEvent, Procedure, ReceiptSerial
+from motcua.dossiers.signals import dossier_changed
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +109,6 @@ def initial_step(state: DossierState, given: str | None, steps: list[str]) -> st
 
 
 def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Dossier:
-    from motcua.messaging import outbox
-
     phone, phone_raw = clean_phone(new.phone, strict_phone)
     if new.procedure.agency_id != new.agency.pk:
         raise DossierError("procedure", "Thủ tục không thuộc cơ quan này")
@@ -119,13 +119,15 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
         raise DossierError("appointment_at", "Ngày hẹn trả trước ngày tiếp nhận")
     steps = new.procedure.step_names()
     step = initial_step(new.state, new.step, steps)
+    finished_at = new.finished_at or (new.received_at if new.state.is_finished else None)
+    waits = [[new.received_at.isoformat(), None]] if new.state == DossierState.SUPPLEMENT_REQUESTED else []
     with transaction.atomic():
         code = new.code or issue_code(new.agency, new.received_at)
         if Dossier.objects.filter(code=code).exists():
             raise DossierError("code", f"Mã số biên nhận {code} đã tồn tại", status=409)
         try:
             with transaction.atomic():
-                dossier = Dossier.objects.create(
+                dossier = Dossier(
                     code=code,
                     agency=new.agency,
                     procedure=new.procedure,
@@ -136,15 +138,15 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
                     appointment_at=appointment,
                     current_step=step,
                     state=new.state,
-                    finished_at=new.finished_at or (new.received_at if new.state.is_finished else None),
+                    finished_at=finished_at,
+                    waits=waits,
                     access_code=generate_access_code(),
                     source=new.source,
                 )
+                dossier.late_after = _late_after(dossier)
+                dossier.save(force_insert=True)
         except IntegrityError:  # the same code created concurrently by another request
             raise DossierError("code", f"Mã số biên nhận {code} đã tồn tại", status=409) from None
-        if new.state == DossierState.SUPPLEMENT_REQUESTED:
-            dossier.waits = [[new.received_at.isoformat(), None]]
-            dossier.save(update_fields=["waits"])
         event = DossierEvent.objects.create(
             dossier=dossier,
             type=DossierEvent.CREATED,
@@ -154,8 +156,7 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
             step=step,
             data={"appointment_at": appointment.isoformat(), "source": new.source},
         )
-        if new.state not in (DossierState.REGISTERED, DossierState.RECEIVED, DossierState.PROCESSING):
-            outbox.record_transition(dossier, event, None)
+        dossier_changed.send(sender=Dossier, dossier=dossier, event=event, before=None)
     log.info("dossier created code=%s agency=%s by=%s", dossier.code, new.agency.code, actor)
     return dossier
 
@@ -200,8 +201,6 @@ def apply_event(
 ) -> DossierEvent:
     """Apply one event. ``strict`` (API and desk) refuses changes to a closed dossier; the DVCQG sync is
     not strict because the one-stop software is the source of truth and may correct its own records."""
-    from motcua.messaging import outbox
-
     if type not in EVENT_STATE:
         raise DossierError("type", f"Loại sự kiện không hợp lệ: {type}")
     at = at or timezone.now()
@@ -230,6 +229,7 @@ def apply_event(
             dossier.appointment_at = appointment_at
         if reason:
             data["reason"] = reason
+        dossier.late_after = _late_after(dossier)
         dossier.save()
         event = DossierEvent.objects.create(
             dossier=dossier,
@@ -241,7 +241,7 @@ def apply_event(
             step=dossier.current_step,
             data=data,
         )
-        outbox.record_transition(dossier, event, before)
+        dossier_changed.send(sender=Dossier, dossier=dossier, event=event, before=before)
     log.info("dossier event code=%s type=%s by=%s", dossier.code, type, actor)
     return event
 
@@ -275,13 +275,9 @@ def _move(dossier: Dossier, before: DossierState, after: DossierState, at: datet
         dossier.finished_at = dossier.finished_at or at
 
 
-def on_time(dossier: Dossier, now: datetime | None = None):
-    from motcua.domain.ontime import on_time_status
-
-    return on_time_status(
-        dossier.appointment_at,
-        dossier.finished_at,
-        now or timezone.now(),
-        dossier.wait_intervals(),
-        work_calendar(),
-    )
+def _late_after(dossier: Dossier) -> datetime | None:
+    """The stored on-time instant (see domain.ontime.late_after). Every change of state, appointment or
+    waits comes through create_dossier/apply_event, which call this. The working calendar only matters
+    to excuse waits, so it is read only for a dossier that has waited."""
+    waits = dossier.wait_intervals()
+    return late_after(dossier.appointment_at, dossier.finished_at, waits, work_calendar() if waits else None)

@@ -90,9 +90,7 @@ def apply_record(record: SyncRecord, key: ApiKey) -> str:
 
 
 def _scope(key: ApiKey) -> list[int]:
-    from motcua.dossiers.api import agency_ids
-
-    return agency_ids(key) or []
+    return key.agency_ids() or []
 
 
 def update_from_record(dossier: Dossier, record: SyncRecord, actor: str) -> str:

@@ -8,8 +8,9 @@ wrong access code, 429 when the client address has tried too often. Mount with
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
+from motcua.domain.ontime import OnTime
 from motcua.lookup import public
 
 
@@ -25,7 +26,8 @@ class LookupOut(Schema):
     agency: str
     agency_now: str
     current_step: str
-    status: str
+    on_time: OnTime = Field(..., description="on_time: đúng hạn; late: trễ hạn")
+    on_time_label: str = Field(..., description="Đúng hạn / Trễ hạn")
     state: str
     received_date: str
     appointment_date: str

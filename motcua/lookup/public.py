@@ -24,14 +24,15 @@ from datetime import datetime
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext_noop, pgettext
 
+from motcua.common import ratelimit
+from motcua.common.clients import client_address
 from motcua.domain.receipt_codes import normalise_access_code
 from motcua.domain.smstext import format_appointment_date
 from motcua.dossiers.models import Dossier, DossierEvent
 from motcua.lookup.replies import find_dossier
-from motcua.ops import windowed
-from motcua.ops.clients import client_address
 
 DEFAULT_RATE_LIMIT = 10
 DEFAULT_RATE_WINDOW = 60
@@ -44,7 +45,7 @@ NOT_FOUND_MESSAGE = gettext_noop(
 )
 RATE_LIMITED_MESSAGE = gettext_noop("Quý Ông/Bà đã tra cứu quá nhiều lần. Vui lòng thử lại sau {seconds} giây.")
 MISSING_MESSAGE = gettext_noop("Vui lòng nhập mã số biên nhận và mã tra cứu.")
-# Shown through ``{% translate %}`` on the lookup page; the value itself stays the domain's Vietnamese.
+# OnTime.label, shown through ``{% translate %}`` on the lookup page.
 ON_TIME_LABELS = (gettext_noop("Đúng hạn"), gettext_noop("Trễ hạn"))
 
 _EVENT_LABELS = dict(DossierEvent.TYPES)
@@ -66,7 +67,8 @@ class PublicStatus:
     agency: str
     agency_now: str  # the successor answering today for a retired agency, else ""
     current_step: str
-    status: str  # Đúng hạn / Trễ hạn
+    on_time: str  # OnTime: on_time / late
+    on_time_label: str  # Đúng hạn / Trễ hạn
     state: str
     received_date: str
     appointment_date: str
@@ -76,6 +78,12 @@ class PublicStatus:
         return asdict(self)
 
 
+def lookup_url(code: str, access_code: str) -> str:
+    """The public lookup URL printed as a QR code on the receipt: it opens the answer directly."""
+    base = str(settings.MOTCUA.get("PUBLIC_URL", "")).rstrip("/")
+    return f"{base}/tra-cuu?{urlencode({'code': code, 'access_code': access_code})}"
+
+
 def _local_datetime(value: datetime) -> str:
     local = timezone.localtime(value)
     return f"{format_appointment_date(local)} {local:%H:%M}"
@@ -83,8 +91,7 @@ def _local_datetime(value: datetime) -> str:
 
 def public_status(dossier: Dossier, now: datetime | None = None) -> PublicStatus:
     """What ``/tra-cuu`` shows for a dossier (no personal data)."""
-    from motcua.dossiers.services import on_time
-
+    on_time = dossier.on_time(now)
     current = dossier.agency.current()
     events = dossier.events.only("type", "occurred_at", "step").order_by("occurred_at", "id")
     return PublicStatus(
@@ -93,7 +100,8 @@ def public_status(dossier: Dossier, now: datetime | None = None) -> PublicStatus
         agency=dossier.agency.name,
         agency_now=current.name if current.pk != dossier.agency.pk else "",
         current_step=dossier.current_step,
-        status=str(on_time(dossier, now or timezone.now())),
+        on_time=on_time.value,
+        on_time_label=on_time.label,
         state=pgettext("dossier state", dossier.state_enum.label),
         received_date=format_appointment_date(dossier.received_at),
         appointment_date=format_appointment_date(dossier.appointment_at),
@@ -132,5 +140,5 @@ def take_try(request: HttpRequest) -> int:
     aligned to the clock, so a burst cannot straddle a minute boundary to get twice the limit).
     """
     limit, window = _limits()
-    tries, left = windowed.count(f"motcua:lookup-tries:{client_address(request)}", window)
+    tries, left = ratelimit.count(f"motcua:lookup-tries:{client_address(request)}", window)
     return left if tries > limit else 0

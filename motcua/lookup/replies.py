@@ -103,7 +103,7 @@ def code_variants(raw: str) -> list[str]:
 
 # What an SMS answer reads of a dossier: the sentence (code, step, on-time status) and the agency whose
 # name, successor and encoding policy it uses. The web lookup reads every column (procedure, history).
-SMS_DOSSIER_FIELDS = ("id", "code", "agency", "current_step", "appointment_at", "finished_at", "waits")
+SMS_DOSSIER_FIELDS = ("id", "code", "agency", "current_step", "appointment_at", "late_after")
 
 
 def find_dossiers(codes: Iterable[str], *, for_sms: bool = False) -> dict[str, Dossier]:
@@ -231,15 +231,8 @@ def find_dossier(code: str) -> Dossier | None:
 
 
 def on_time_label(dossier: Dossier, now: datetime) -> str:
-    """Đúng hạn / Trễ hạn by the core rule. The working calendar only matters to excuse supplement
-    waits, so it is read from the database only for a dossier that has waited (most have not)."""
-    if dossier.waits:
-        from motcua.dossiers.services import on_time
-
-        return str(on_time(dossier, now))
-    from motcua.domain.ontime import on_time_status
-
-    return str(on_time_status(dossier.appointment_at, dossier.finished_at, now))
+    """Đúng hạn / Trễ hạn, in Vietnamese whatever the page language: an SMS is always Vietnamese."""
+    return dossier.on_time(now).label
 
 
 def lookup_sentence(dossier: Dossier, now: datetime | None = None) -> str:

@@ -1,4 +1,4 @@
-"""Monthly reconciliation of charged MO messages with the telco (SPEC §2).
+"""Monthly reconciliation of charged MO messages with the telco.
 
 The telco bills the sender for each MO sent to the short code and pays the service provider its
 share; each month both sides compare counts and amounts. Rows are per short code (the MO's

@@ -4,6 +4,5 @@ from motcua.lookup import views
 
 urlpatterns = [
     path("tra-cuu", views.lookup, name="lookup"),
-    path("tra-cuu/bien-nhan/<str:code>", views.receipt, name="lookup-receipt"),
     path("tra-cuu/bao-cao/mo", views.mo_report, name="lookup-mo-report"),
 ]

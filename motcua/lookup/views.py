@@ -1,4 +1,4 @@
-"""Pages: the public lookup ``/tra-cuu``, the printable receipt and the MO reconciliation report.
+"""Pages: the public lookup ``/tra-cuu`` and the MO reconciliation report.
 
 ``/tra-cuu`` answers GET, not a POST form: a lookup changes nothing, so there is nothing for CSRF to
 protect (a cross-site page can make the browser send a GET but cannot read the answer), and the QR
@@ -10,20 +10,14 @@ from __future__ import annotations
 
 from datetime import date
 
-import segno
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
-from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from motcua.domain.smstext import format_appointment_date
 from motcua.lookup import public, reports
-from motcua.lookup.replies import find_dossier
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -79,49 +73,6 @@ def lookup(request: HttpRequest) -> HttpResponse:
             samesite=settings.LANGUAGE_COOKIE_SAMESITE,
         )
     return _private(response)
-
-
-def lookup_url(code: str, access_code: str) -> str:
-    """The public lookup URL printed as a QR code on the receipt."""
-    base = str(settings.MOTCUA.get("PUBLIC_URL", "")).rstrip("/")
-    return f"{base}/tra-cuu?{urlencode({'code': code, 'access_code': access_code})}"
-
-
-def qr_svg(data: str) -> str:
-    """An inline ``<svg>`` QR code (no image file, prints sharply at any size)."""
-    return segno.make(data, error="m", micro=False).svg_inline(scale=4, border=2, dark="#000", omitsize=True)
-
-
-def _money(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".")
-
-
-@login_required
-def receipt(request: HttpRequest, code: str) -> HttpResponse:
-    """Giấy tiếp nhận hồ sơ và hẹn trả kết quả, for the desk to print and hand to the citizen.
-    Staff of the dossier's agency (or the province administrator) only; anyone else gets "not found"."""
-    from motcua.desk.access import can_view_dossier
-
-    dossier = find_dossier(code)
-    if dossier is None or not can_view_dossier(request.user, dossier):
-        raise Http404(_("Không tìm thấy hồ sơ"))
-    conf = settings.MOTCUA
-    url = lookup_url(dossier.code, dossier.access_code)
-    received = timezone.localtime(dossier.received_at)
-    context = {
-        "dossier": dossier,
-        "agency": dossier.agency,
-        "agency_now": dossier.agency.current(),
-        "received": f"{received:%H:%M} ngày {format_appointment_date(received)}",
-        "appointment": format_appointment_date(dossier.appointment_at),
-        "qr": mark_safe(qr_svg(url)),  # noqa: S308 - segno's own markup, no user input unescaped
-        "lookup_url": url,
-        "public_lookup": url.split("?", 1)[0],
-        "sms_line": f"Tra cứu: soạn {conf['KEYWORD']} {dossier.code} gửi {conf['SHORT_CODE']} "
-        f"({_money(int(conf['MO_PRICE']))} đ/tin)",
-        "printed_on": format_appointment_date(timezone.localtime()),
-    }
-    return _private(render(request, "lookup/receipt.html", context))
 
 
 def _month(request: HttpRequest) -> date:

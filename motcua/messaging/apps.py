@@ -8,7 +8,10 @@ class MessagingConfig(AppConfig):
     verbose_name = "Tin nhắn"
 
     def ready(self) -> None:
-        from motcua.messaging import wakeup
+        # Imported here, not at the top: Django loads app configs before models.
+        from motcua.dossiers.signals import dossier_changed
+        from motcua.messaging import outbox, wakeup
         from motcua.messaging.models import Message
 
-        post_save.connect(wakeup.on_message_saved, sender=Message, dispatch_uid="motcua-wake-worker")
+        dossier_changed.connect(outbox.on_dossier_changed, dispatch_uid="messaging.outbox")
+        post_save.connect(wakeup.on_message_saved, sender=Message, dispatch_uid="messaging.wakeup")

@@ -1,4 +1,4 @@
-"""The daily apology batch (SPEC §1): at 17:30 local time, one apology per dossier due the next day.
+"""The daily apology batch: at 17:30 local time, one apology per dossier due the next day.
 
 A ``BatchRun`` row per day (unique on the day) makes it run once however many workers race for it. A
 service that was down at 17:30 catches up when it starts, until the cut-off (default 20:00); after that

@@ -60,7 +60,7 @@ def record_connection_states(worker_name: str, transports: list[Transport], now:
     for transport in transports:
         try:
             state = transport.state()
-        except Exception as e:  # noqa: BLE001 - a status method must never stop the sending loop
+        except Exception as e:  # a status method must never stop the sending loop
             state = {"scheme": transport.scheme, "up": False, "last_error": f"state(): {e!r}"}
         ConnectionStatus.objects.update_or_create(
             name=transport.name[:64], worker=worker_name[:120], defaults={**status_fields(state), "updated_at": now}

@@ -162,8 +162,16 @@ def save_once(message: Message) -> Message | None:
         return None
 
 
+def on_dossier_changed(sender: object, dossier: Dossier, event: DossierEvent, before: DossierState | None,
+                       **kwargs: object) -> None:
+    """Receiver of ``dossiers.signals.dossier_changed``, sent inside the transaction of every event (API,
+    DVCQG sync, desk): the message is written in that transaction, so it is committed with the event or
+    rolled back with it."""
+    record_transition(dossier, event, before)
+
+
 def record_transition(dossier: Dossier, event: DossierEvent, before: DossierState | None) -> Message | None:
-    """Called by every state change (API, DVCQG sync, desk) inside its transaction."""
+    """The message (or skipped record) a state change causes, if it causes one."""
     decision = rules.on_transition(before, dossier.state_enum, facts(dossier))
     if decision is None:
         return None

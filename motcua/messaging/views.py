@@ -7,15 +7,13 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import redirect, render
 
 from motcua.domain.phones import InvalidPhone, normalise_phone
-from motcua.messaging.connections import split_urls
+from motcua.messaging.connections import build_transport, split_urls
 from motcua.messaging.inbound import handle_incoming
 from motcua.messaging.models import Message, Status
 from motcua.messaging.transports.base import IncomingSMS
 
 
 def sim_connection_names() -> list[str]:
-    from motcua.messaging.connections import build_transport
-
     return [t.name for t in map(build_transport, split_urls(settings.MOTCUA["SMS_URL"])) if t.scheme == "sim"]
 
 

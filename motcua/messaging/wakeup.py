@@ -57,7 +57,7 @@ class Wakeup:
         if pg is not None and ready:
             list(pg.notifies(timeout=0))
 
-    def _listen(self):  # noqa: ANN202 - a psycopg connection
+    def _listen(self):  # a psycopg connection
         """The worker's psycopg connection, listening; ``LISTEN`` again after Django reconnected."""
         if connection.vendor != "postgresql":
             return None

@@ -136,7 +136,7 @@ class Worker:
         for transport in self.router.transports:
             try:
                 transport.stop()
-            except Exception:  # noqa: BLE001 - stopping must not hide the other transports
+            except Exception:  # stopping must not hide the other transports
                 log.exception("stopping connection %s failed", transport.name)
         self.started = False
 
@@ -151,7 +151,7 @@ class Worker:
             while not stop.is_set():
                 try:
                     busy = self.tick()
-                except Exception:  # noqa: BLE001 - a database restart must not kill the worker
+                except Exception:  # a database restart must not kill the worker
                     log.exception("worker pass failed; retrying")
                     close_old_connections()
                     connection.close()
@@ -166,7 +166,7 @@ class Worker:
     def wait(self, poll: float) -> None:
         try:
             self.wakeup.wait(poll)
-        except Exception:  # noqa: BLE001 - the database went away while we listened: the next pass says so
+        except Exception:  # the database went away while we listened: the next pass says so
             log.warning("waiting for work failed", exc_info=True)
             connection.close()
             time.sleep(poll)
@@ -206,7 +206,7 @@ class Worker:
             batch = [OutgoingSMS(m.pk, m.to, m.text, m.encoding) for m in group]  # type: ignore[arg-type]
             try:
                 future = transport.submit(batch)
-            except Exception as e:  # noqa: BLE001 - a broken connection must not lose the batch
+            except Exception as e:  # a broken connection must not lose the batch
                 log.exception("connection %s refused a batch of %d", transport.name, len(batch))
                 future = done([SendResult(m.pk, False, temporary=True, error=type(e).__name__) for m in group])
             pending.append((transport, group, future))

@@ -114,7 +114,7 @@ def health_report(now: datetime | None = None) -> dict:
     try:
         configured = configured_connections()
         config_error = ""
-    except Exception as e:  # noqa: BLE001 - a bad MOTCUA_SMS_URL must show here, not crash the probe
+    except Exception as e:  # a bad MOTCUA_SMS_URL must show here, not crash the probe
         configured, config_error = [], str(e)
     report = {
         "database": "ok" if database_ok else "error",

@@ -39,7 +39,7 @@ def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
 class KeyValueFormatter(logging.Formatter):
     """``logfmt``-style lines. Use in ``LOGGING["formatters"]`` as ``{"()": "motcua.ops.logs.KeyValueFormatter"}``."""
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - stdlib name
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # the stdlib's name
         return datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds")
 
     def format(self, record: logging.LogRecord) -> str:

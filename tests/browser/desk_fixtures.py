@@ -44,8 +44,7 @@ def desk_users(province, django_user_model, settings):
     def make(username: str, agency: str | None, role: str = Role.STAFF):
         if agency is None:
             return django_user_model.objects.create_superuser(username, f"{username}@example.vn", PASSWORD)
-        # is_staff: the printable receipt (lookup pages) is behind staff_member_required for now.
-        user = django_user_model.objects.create_user(username, password=PASSWORD, is_staff=True)
+        user = django_user_model.objects.create_user(username, password=PASSWORD)
         StaffProfile.objects.create(user=user, agency=province[agency], role=role)
         return user
 

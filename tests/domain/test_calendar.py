@@ -1,6 +1,6 @@
 """Working-time calendar: the deadlines a citizen reads on the receipt (Giấy hẹn trả kết quả).
 
-Dates were checked against the installed ``holidays`` package (VN) and DOMAIN.md: Tết Bính Ngọ 2026 is
+Dates were checked against the installed ``holidays`` package (VN): Tết Bính Ngọ 2026 is
 Mon 16/2–Fri 20/2, Tết Đinh Mùi 2027 is Thu 4/2–Wed 10/2, Giỗ Tổ 2026 (Sunday 26/4) is taken on
 Monday 27/4, 31/8/2026 is off in exchange for Saturday 22/8/2026, and 24/11 is off from 2026.
 """

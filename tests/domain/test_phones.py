@@ -42,7 +42,7 @@ GOOD_WRITINGS = [
     ("1689123456", "0389123456"),  # old number, spreadsheet dropped the zero
     ("01234567890", "0834567890"),
     ("0199 123 4567", "0591234567"),
-    # prefixes phonenumbers does not (fully) know; DOMAIN.md is authoritative
+    # prefixes phonenumbers does not (fully) know; our prefix table is authoritative
     ("0991234567", "0991234567"),
     ("0551234567", "0551234567"),
     ("0871234567", "0871234567"),

@@ -1,4 +1,4 @@
-"""The rules of SPEC §1 as pure functions: which state change causes which message, and why not."""
+"""The rules of the automatic SMS as pure functions: which state change causes which message, and why not."""
 
 from __future__ import annotations
 

@@ -105,7 +105,7 @@ def wait_all_final(n: int, timeout: float, on_poll: Callable[[], None] | None = 
     while True:
         try:
             counts = statuses()
-        except Exception:  # noqa: BLE001 - the database may be restarting under us
+        except Exception:  # the database may be restarting under us
             connection.close()
             counts = Counter()
         if sum(counts[s] for s in FINAL) >= n or time.monotonic() > deadline:

@@ -17,7 +17,7 @@ def smsc() -> Iterator[NodeSMSC]:
 
 
 @pytest.fixture
-def db_url(transactional_db) -> str:  # noqa: ANN001
+def db_url(transactional_db) -> str:
     """The PostgreSQL test database, for worker processes started by the test (data is committed)."""
     from django.db import connection
 
@@ -25,5 +25,5 @@ def db_url(transactional_db) -> str:  # noqa: ANN001
 
 
 @pytest.fixture(autouse=True)
-def no_quiet_hours(settings):  # noqa: ANN001
+def no_quiet_hours(settings):
     settings.MOTCUA = {**settings.MOTCUA, "QUIET_HOURS": ""}

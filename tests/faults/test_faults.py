@@ -33,7 +33,7 @@ def progress() -> int:
     return Message.objects.exclude(status__in=["queued", "sending"]).count()
 
 
-def wait_for(predicate, timeout: float) -> bool:  # noqa: ANN001
+def wait_for(predicate, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

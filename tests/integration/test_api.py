@@ -220,7 +220,7 @@ def test_every_event_type_through_the_api(client, api_key, make_dossier):
     assert out["timeline"][4]["data"]["reason"] == "Chờ ý kiến Sở Xây dựng"
     assert parse(out["appointment_at"]) == local(2026, 10, 15, 8, 0)
     assert parse(out["finished_at"]) == local(2026, 10, 9, 9, 0)
-    assert out["on_time"] == "Đúng hạn"
+    assert (out["on_time"], out["on_time_label"]) == ("on_time", "Đúng hạn")
     assert sorted(m["kind"] for m in out["messages"]) == ["result", "supplement"]
     assert all(m["status"] == Status.QUEUED for m in out["messages"])
     assert "(MS: T-1)" in out["messages"][0]["text"]
@@ -265,11 +265,11 @@ def test_supplement_wait_is_not_counted_against_the_agency(client, api_key, make
     assert out["current_step"] == "Tiếp nhận hồ sơ" and out["state"] == "processing"
     out = event(client, key, d.code, type="result_ready", at="2026-11-23T15:00:00+07:00").json()
     assert parse(out["appointment_at"]) == local(2026, 11, 23, 9, 0)
-    assert out["on_time"] == "Đúng hạn"
+    assert out["on_time"] == "on_time"
     # The same finish without the wait is late.
     other = make_dossier(code="T-5", received=local(2026, 11, 16, 9, 0))
     out = event(client, key, other.code, type="result_ready", at="2026-11-23T15:00:00+07:00").json()
-    assert out["on_time"] == "Trễ hạn"
+    assert (out["on_time"], out["on_time_label"]) == ("late", "Trễ hạn")
 
 
 def test_event_in_the_future_is_refused(client, api_key, make_dossier):
@@ -308,20 +308,26 @@ def test_list_filters(client, api_key, make_dossier):
     future = make_dossier(code="FUTURE", appointment=local(2030, 1, 2, 9, 0))
     waiting = make_dossier(code="WAIT", received=local(2025, 3, 3, 9, 0))
     services.apply_event(waiting, "supplement_requested", actor="t", at=local(2025, 3, 4, 9, 0))
+    waiting_late = make_dossier(code="WAIT-LATE", received=local(2025, 3, 3, 9, 0))  # asked after the due date
+    services.apply_event(waiting_late, "supplement_requested", actor="t", at=local(2025, 3, 12, 9, 0))
 
     url = "/api/v1/dossiers"
-    assert codes_of(client.get(url, **auth(key))) == ["FUTURE", "L-DONE", "L-OPEN", "OK-DONE", "WAIT"]
+    everything = ["FUTURE", "L-DONE", "L-OPEN", "OK-DONE", "WAIT", "WAIT-LATE"]
+    assert codes_of(client.get(url, **auth(key))) == everything
     assert codes_of(client.get(url, {"state": "result_ready"}, **auth(key))) == ["L-DONE", "OK-DONE"]
     assert codes_of(client.get(url, {"national_state": 9}, **auth(key))) == ["L-DONE", "OK-DONE"]
-    assert codes_of(client.get(url, {"national_state": 5}, **auth(key))) == ["WAIT"]
+    assert codes_of(client.get(url, {"national_state": 5}, **auth(key))) == ["WAIT", "WAIT-LATE"]
     assert codes_of(client.get(url, {"due": "2030-01-02"}, **auth(key))) == ["FUTURE"]
-    assert codes_of(client.get(url, {"due": "2025-03-10"}, **auth(key))) == ["L-DONE", "L-OPEN", "OK-DONE", "WAIT"]
-    assert codes_of(client.get(url, {"late": "true"}, **auth(key))) == ["L-DONE", "L-OPEN"]
+    assert codes_of(client.get(url, {"due": "2025-03-10"}, **auth(key))) == everything[1:]
+    assert codes_of(client.get(url, {"late": "true"}, **auth(key))) == ["L-DONE", "L-OPEN", "WAIT-LATE"]
     assert codes_of(client.get(url, {"late": "false"}, **auth(key))) == ["FUTURE", "OK-DONE", "WAIT"]
     page = client.get(url, {"limit": 2, "offset": 1}, **auth(key)).json()
-    assert page["count"] == 5 and len(page["items"]) == 2
+    assert page["count"] == 6 and len(page["items"]) == 2
+    late_page = client.get(url, {"late": "true", "limit": 2, "offset": 2}, **auth(key)).json()
+    assert late_page["count"] == 3 and [i["code"] for i in late_page["items"]] == ["WAIT-LATE"]
     items = {i["code"]: i for i in client.get(url, **auth(key)).json()["items"]}
-    assert items["L-OPEN"]["on_time"] == "Trễ hạn" and items["FUTURE"]["on_time"] == "Đúng hạn"
+    assert (items["L-OPEN"]["on_time"], items["L-OPEN"]["on_time_label"]) == ("late", "Trễ hạn")
+    assert (items["FUTURE"]["on_time"], items["FUTURE"]["on_time_label"]) == ("on_time", "Đúng hạn")
     for bad in ({"state": "bogus"}, {"national_state": 11}, {"due": "32/13/2025"}, {"limit": 0}, {"late": "maybe"}):
         assert_error_shape(client.get(url, bad, **auth(key)))
     assert late_open.pk and future.pk

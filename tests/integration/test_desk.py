@@ -96,12 +96,13 @@ def test_successor_agency_staff_handle_the_retired_agencys_dossiers(users, make_
     assert old.code in response.content.decode()
 
 
-def test_can_view_dossier_for_pages_outside_the_desk(users, make_dossier):
-    from motcua.desk.access import can_view_dossier
-
+def test_the_printable_receipt_is_for_staff_of_the_dossiers_agency(users, make_dossier):
     d = make_dossier("guide")
-    assert can_view_dossier(users["staff016"], d) and can_view_dossier(users["province"], d)
-    assert not can_view_dossier(users["staff010"], d) and not can_view_dossier(users["nobody"], d)
+    url = f"/tra-cuu/bien-nhan/{d.code}"
+    assert client_for(users["staff016"]).get(url).status_code == 200
+    assert client_for(users["province"]).get(url).status_code == 200
+    assert client_for(users["staff010"]).get(url).status_code == 404
+    assert client_for(users["nobody"]).get(url).status_code == 403
 
 
 def test_admin_pages_are_refused_to_staff(users):

@@ -30,18 +30,18 @@ ACCENTED = "TB: Hồ sơ của quý ông/bà (MS: 0162600001) đã được gi�
 UNACCENTED = "TB: Ho so cua quy ong/ba (MS: 0162600002) da duoc giai quyet xong @ 5"
 
 
-def base_url(live_server) -> str:  # noqa: ANN001
+def base_url(live_server) -> str:
     return live_server.url.replace("localhost", "127.0.0.1")
 
 
 @pytest.fixture(scope="module")
-def kannel(live_server) -> Iterator[KannelPeer]:  # noqa: ANN001
+def kannel(live_server) -> Iterator[KannelPeer]:
     with KannelPeer(mo_url=f"{base_url(live_server)}/sms/mo", phone=CITIZEN) as peer:
         yield peer
 
 
 @pytest.fixture
-def transport(kannel: KannelPeer, live_server) -> Iterator[KannelTransport]:  # noqa: ANN001
+def transport(kannel: KannelPeer, live_server) -> Iterator[KannelTransport]:
     t = KannelTransport.from_url(
         kannel.kannel_url(name="kannel", dlr_url=f"{base_url(live_server)}/sms/dlr", dlr_mask=31, timeout=5)
         + "&from=8083"
@@ -50,7 +50,7 @@ def transport(kannel: KannelPeer, live_server) -> Iterator[KannelTransport]:  # 
     t.stop()
 
 
-def queue(cause: str, text: str, agency=None) -> Message:  # noqa: ANN001
+def queue(cause: str, text: str, agency=None) -> Message:
     message = outbox.build_message(kind=Kind.RESULT, cause=cause, agency=agency, to=CITIZEN, text=text)
     message.save()
     return message

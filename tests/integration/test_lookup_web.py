@@ -135,7 +135,7 @@ def test_api_returns_the_same_as_json(client, dossier):
     assert response.status_code == 200
     assert body["code"] == CODE
     assert body["current_step"] == "Thẩm định hồ sơ"
-    assert body["status"] == "Đúng hạn"
+    assert (body["on_time"], body["on_time_label"]) == ("on_time", "Đúng hạn")
     assert body["procedure"] == "Cấp thẻ hướng dẫn viên"
     assert body["appointment_date"] == dossier.appointment_at.astimezone(
         timezone.get_current_timezone()
@@ -188,7 +188,7 @@ def test_receipt_renders_with_its_qr_code(admin_client, dossier):
 
 
 def test_receipt_qr_encodes_the_lookup_url(dossier, settings):
-    from motcua.lookup.views import lookup_url
+    from motcua.lookup.public import lookup_url
 
     settings.MOTCUA = {**settings.MOTCUA, "PUBLIC_URL": "https://motcua.khanhhoa.gov.vn/"}
     assert (

@@ -17,6 +17,7 @@ from django.db import transaction
 from motcua.domain import rules
 from motcua.dossiers import services
 from motcua.dossiers.models import DossierEvent
+from motcua.dossiers.signals import dossier_changed
 from motcua.messaging import outbox
 from motcua.messaging.models import Message, Template
 from tests.conftest import local
@@ -291,6 +292,27 @@ def test_failure_inside_apply_event_after_the_outbox_write_rolls_back_both(make_
         event(dossier, DossierEvent.SUPPLEMENT_REQUESTED)
     assert not DossierEvent.objects.filter(dossier=dossier, type=DossierEvent.SUPPLEMENT_REQUESTED).exists()
     assert messages(dossier) == []
+
+
+def test_a_failing_receiver_of_the_change_signal_rolls_back_event_and_message(make_dossier):
+    """The outbox hears of a change through a signal sent inside the event's transaction: whatever fails
+    after it, in any receiver, takes the message back with the event."""
+    dossier = make_dossier()
+
+    def fail(**kwargs):
+        assert Message.objects.filter(dossier=kwargs["dossier"]).count() == 1  # the outbox wrote it first
+        raise OSError("disk full")
+
+    dossier_changed.connect(fail, dispatch_uid="test-fail")
+    try:
+        with pytest.raises(OSError):
+            event(dossier, DossierEvent.RESULT_READY)
+    finally:
+        dossier_changed.disconnect(dispatch_uid="test-fail")
+    assert not DossierEvent.objects.filter(dossier=dossier, type=DossierEvent.RESULT_READY).exists()
+    assert messages(dossier) == []
+    dossier.refresh_from_db()
+    assert dossier.state == "received"
 
 
 def test_failure_writing_the_message_rolls_back_the_event(make_dossier):

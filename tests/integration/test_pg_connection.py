@@ -24,7 +24,7 @@ def _server_closes_our_connection() -> None:
 def test_an_idle_healthy_connection_is_checked_without_a_round_trip(monkeypatch):
     connection.ensure_connection()
 
-    def no_query(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def no_query(*args, **kwargs):
         raise AssertionError("the health check sent a query")
 
     monkeypatch.setattr(connection.connection, "cursor", no_query)

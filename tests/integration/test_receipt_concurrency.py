@@ -41,7 +41,7 @@ def test_twenty_concurrent_creations_get_distinct_sequential_serials(province):
             )
             with lock:
                 codes.append(dossier.code)
-        except BaseException as e:  # noqa: BLE001 - reported below, a thread must not die silently
+        except BaseException as e:  # reported below: a thread must not die silently
             with lock:
                 failures.append(e)
         finally:

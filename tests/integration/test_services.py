@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 
 from motcua.domain import rules
+from motcua.domain.ontime import OnTime
 from motcua.dossiers import services
 from motcua.dossiers.models import Dossier, DossierEvent
 from motcua.messaging import outbox
@@ -79,7 +80,24 @@ def test_result_then_returned_sends_one_result_message(make_dossier):
     assert d.finished_at == local(2026, 10, 8, 9, 0) and d.returned_at == local(2026, 10, 9, 9, 0)
     m = Message.objects.get(dossier=d)
     assert (m.kind, m.status, m.to) == ("result", Status.QUEUED, "84912345678")
-    assert str(services.on_time(d)) == "Đúng hạn"
+    assert d.on_time() == OnTime.ON_TIME
+
+
+def test_every_change_keeps_the_on_time_status_current(make_dossier):
+    """Due Mon 12/10 09:00. Each change of state, appointment or waits moves the instant it turns late."""
+    d = make_dossier(received=T0)
+    assert d.late_after == local(2026, 10, 12, 9, 0)
+    assert d.on_time(local(2026, 10, 12, 9, 0)) == OnTime.ON_TIME
+    assert d.on_time(local(2026, 10, 12, 9, 1)) == OnTime.LATE
+    d = apply(d, "supplement_requested", local(2026, 10, 8, 9, 0))
+    assert d.late_after is None  # waiting for the citizen, on time when asked: cannot turn late meanwhile
+    assert d.on_time(local(2026, 11, 1)) == OnTime.ON_TIME
+    d = apply(d, "supplement_received", local(2026, 10, 9, 9, 0))  # one working day (8 h) excused
+    assert d.late_after == local(2026, 10, 13, 9, 0)
+    d = apply(d, "rescheduled", local(2026, 10, 9, 10, 0), appointment_at=local(2026, 10, 20, 9, 0), reason="x")
+    assert d.late_after == local(2026, 10, 21, 9, 0)
+    d = apply(d, "result_ready", local(2026, 10, 15, 9, 0))
+    assert d.late_after is None and d.on_time(local(2027, 1, 1)) == OnTime.ON_TIME
 
 
 def test_straight_to_returned_records_a_skipped_result(make_dossier):

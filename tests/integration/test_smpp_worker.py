@@ -40,7 +40,7 @@ CITIZEN = "84912345678"
 
 
 @pytest.fixture(autouse=True)
-def no_quiet_hours(settings):  # noqa: ANN001
+def no_quiet_hours(settings):
     """The suite may run at night: queued messages must not wait for 07:00."""
     settings.MOTCUA = {**settings.MOTCUA, "QUIET_HOURS": ""}
 
@@ -51,7 +51,7 @@ class SkewClock:
     def __init__(self) -> None:
         self.skew = timedelta()
 
-    def __call__(self):  # noqa: ANN204
+    def __call__(self):
         return timezone.now() + self.skew
 
 
@@ -205,7 +205,7 @@ class StoresIdsLate(Worker):
 
     early = None
 
-    def record(self, connection_name, messages, results):  # noqa: ANN001, ANN201
+    def record(self, connection_name, messages, results):
         if self.early is None:  # the first outcome to store: by then all three receipts are in
             wait_until(lambda: self.sink.reports.qsize() >= 3, 5)
             self.process_reports()
@@ -228,7 +228,7 @@ class WatchesTheSmsc(Worker):
     smsc: NodeSMSC
     most_unrecorded = 0
 
-    def record(self, connection_name, messages, results):  # noqa: ANN001, ANN201
+    def record(self, connection_name, messages, results):
         accepted = sum(1 for s in self.smsc.submits() if s["status"] == 0)
         stored = Message.objects.filter(status__in=["sent", "delivered"]).count()
         self.most_unrecorded = max(self.most_unrecorded, accepted - stored)

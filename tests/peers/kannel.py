@@ -276,7 +276,7 @@ catch-all = true
             lines = list(self._lines)
         return parse_phone_lines(lines)
 
-    def wait_for(self, predicate, timeout: float = 15.0) -> PhoneMessage | None:  # noqa: ANN001
+    def wait_for(self, predicate, timeout: float = 15.0) -> PhoneMessage | None:
         """The first received MT matching ``predicate``, waiting up to ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -300,7 +300,7 @@ catch-all = true
 
     def status(self) -> str:
         url = f"http://127.0.0.1:{self.admin_port}/status.txt?password={self.admin_password}"
-        with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 - our own local admin port
+        with urllib.request.urlopen(url, timeout=5) as r:  # our own local admin port
             return r.read().decode()
 
     def log_tail(self, name: str, lines: int = 30) -> str:

@@ -317,6 +317,6 @@ def _default_dlr_url() -> str:
         from django.conf import settings
 
         base = settings.MOTCUA["PUBLIC_URL"]
-    except Exception:  # noqa: BLE001 - used outside Django (scripts): fall back to the dev server
+    except Exception:  # used outside Django (scripts): fall back to the dev server
         base = "http://127.0.0.1:8000"
     return base.rstrip("/") + "/sms/dlr"

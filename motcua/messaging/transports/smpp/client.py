@@ -149,7 +149,7 @@ class SmppTransport(Transport):
             res = await self._send_one(msg)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a bug must not lose the whole batch
+        except Exception as exc:  # a bug must not lose the whole batch
             log.exception("smpp %s: message %s", self.name, msg.message_id)
             res = SendResult(msg.message_id, ok=False, temporary=True, error=f"internal: {exc!r}")
         self._counters["sent" if res.ok else "failed"] += 1
@@ -249,7 +249,7 @@ class SmppTransport(Transport):
                 backoff = 1.0  # the bind worked; a later drop starts the backoff again
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - any failure means reconnect
+            except Exception as exc:  # any failure means reconnect
                 self._last_error = str(exc) or type(exc).__name__
                 log.warning("smpp %s: %s; reconnecting in %.0fs", self.name, self._last_error, backoff)
             finally:
@@ -349,7 +349,7 @@ class SmppTransport(Transport):
             self._write(pdu.pdu(pdu.DELIVER_SM_RESP, seq, b"\x00"))
             try:
                 self._on_deliver_sm(seq, body)
-            except Exception:  # noqa: BLE001 - a malformed PDU must not drop the link
+            except Exception:  # a malformed PDU must not drop the link
                 log.exception("smpp %s: bad deliver_sm of %d bytes", self.name, len(body))  # body holds a phone number
         elif command_id == pdu.ENQUIRE_LINK:
             self._write(pdu.pdu(pdu.ENQUIRE_LINK_RESP, seq))

@@ -7,9 +7,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from motcua.desk.demo import seed_demo
 from motcua.desk.models import Role, StaffProfile
-from motcua.dossiers.demo import seed_demo
 from motcua.dossiers.models import Agency, ApiKey
+from motcua.messaging.worker import Worker
 
 
 class Command(BaseCommand):
@@ -51,8 +52,6 @@ class Command(BaseCommand):
         )
         if o["no_serve"]:
             return
-        from motcua.messaging.worker import Worker
-
         stop = threading.Event()
         threading.Thread(target=Worker(name="demo").run_forever, args=(stop,), daemon=True).start()
         call_command("runserver", o["addrport"], use_reloader=False, insecure_serving=True)

@@ -3,6 +3,8 @@ import threading
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from motcua.messaging.worker import Worker
+
 
 class Command(BaseCommand):
     help = "Serve the web app and API (and, with --with-worker, the worker in the same process)."
@@ -13,8 +15,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         if o["with_worker"]:
-            from motcua.messaging.worker import Worker
-
             stop = threading.Event()
             threading.Thread(target=Worker(name="embedded").run_forever, args=(stop,), daemon=True).start()
         call_command("runserver", o["addrport"], use_reloader=False, insecure_serving=True)
