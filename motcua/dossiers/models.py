@@ -194,7 +194,7 @@ class DossierEvent(models.Model):
         (PROCESSING, pgettext_lazy("dossier event", "Đang xử lý")),
     ]
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="events")
     type = models.CharField(max_length=24, choices=TYPES)
     occurred_at = models.DateTimeField("thời điểm xảy ra")
     recorded_at = models.DateTimeField("thời điểm ghi nhận", default=timezone.now)
