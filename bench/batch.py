@@ -9,7 +9,7 @@ messaging tables and times ``run_apology_batch`` at 17:30 on 25/11/2026 (a Wedne
 
 - 10,000 dossiers due tomorrow in received/processing with a phone → 10,000 apologies queued;
 - 1,000 due tomorrow already at "Trả kết quả" (excluded by the query) and 500 waiting for the citizen's
-  supplement (recorded as skipped, SPEC §1);
+  supplement (recorded as skipped: the delay is not the agency's);
 - 988,500 others, due on other days over two years, mostly returned.
 
 Prints seconds, messages queued and skipped, SQL statements issued and peak RSS; ``--profile`` adds the

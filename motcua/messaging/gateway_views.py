@@ -40,8 +40,8 @@ from motcua.messaging.wakeup import notify_worker
 
 log = logging.getLogger(__name__)
 
-# Kannel DLR types (%d). 4 (buffered at the SMSC) and 8 (SMSC accepted) are not final: ignored.
-DLR_DELIVERED, DLR_FAILED, DLR_BUFFERED, DLR_SMSC_ACK, DLR_SMSC_REJECT = 1, 2, 4, 8, 16
+# Kannel DLR types (%d) that are final; 4 (buffered at the SMSC) and 8 (SMSC accepted) are not: ignored.
+DLR_DELIVERED, DLR_FAILED, DLR_SMSC_REJECT = 1, 2, 16
 DEFAULT_CONNECTION = "kannel"
 
 

@@ -210,7 +210,7 @@ def test_kannel_redelivering_an_mo_at_once_is_charged_and_answered_once(make_dos
 
 def test_smpp_mo_redelivered_after_a_drop_is_answered_once_by_the_worker_process(db_url, smsc, make_dossier):
     dossier = make_dossier()
-    w = WorkerProcess(db_url, smsc.url(name="smsc", tps=0), name="mo").start()
+    w = WorkerProcess(db_url, smsc.url(name="smsc", tps=0), name="mo", MOTCUA_LOG_LEVEL="INFO").start()
     try:
         smsc.wait_bound(30)
         smsc._call("POST", "/mo", {"text": f"MCKH {dossier.code}", "sender": "84987654321", "recipient": "8083",
@@ -218,7 +218,7 @@ def test_smpp_mo_redelivered_after_a_drop_is_answered_once_by_the_worker_process
         assert wait_for(lambda: Message.objects.filter(kind=Kind.LOOKUP_REPLY, status="delivered").exists(), 30)
         smsc.drop()
         assert wait_for(lambda: smsc.stats().get("mo_redelivered") == 1, 30), w.log_tail()
-        time.sleep(1.5)  # time for the worker to have handled the redelivery
+        assert wait_for(lambda: "redelivered: already answered" in w.log_tail(), 30), w.log_tail()
     finally:
         w.stop()
     assert IncomingMessage.objects.count() == 1, w.log_tail()

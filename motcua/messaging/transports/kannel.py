@@ -54,10 +54,6 @@ CODING = {"gsm": "0", "ucs2": "2"}
 DEFAULT_DLR_MASK = 1 | 2 | 16
 
 
-class KannelError(Exception):
-    pass
-
-
 def make_remote_id(message_id: int) -> str:
     """Our correlation id for one submission, which Kannel's report names: unique per attempt, so a late
     report of a previous attempt cannot be confused with this one; 128 random bits, so nobody who can
