@@ -306,3 +306,30 @@ def test_supplement_wait_is_not_the_agencys_delay(make_dossier):
     services.apply_event(d, "supplement_requested", actor="test", at=now - timedelta(days=19))
 
     assert send("MCKH 0161701234").reply.text == on_time_reply(CODE, "Chờ bổ sung")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reply_and_mo_are_both_kept_or_neither(dossiers):
+    # Committed, as in production (each request commits on its own), and inside a caller's transaction.
+    from django.db import IntegrityError, transaction
+
+    from motcua.messaging.inbound import save_pair
+
+    first = send(f"MCKH {CODE}", remote_id="p-1")
+    assert first.incoming.pk and first.reply.pk and first.incoming.reply_id == first.reply.pk
+    again = send(f"MCKH {CODE}", remote_id="p-1")
+    assert again.duplicate and again.incoming.pk == first.incoming.pk and again.reply.text == first.reply.text
+    assert (IncomingMessage.objects.count(), Message.objects.count()) == (1, 1)
+
+    # Inside a caller's transaction a redelivery leaves that transaction usable.
+    with transaction.atomic():
+        assert send(f"MCKH {CODE}", remote_id="p-1").duplicate
+        send(f"MCKH {CODE}", remote_id="p-2")
+    assert (IncomingMessage.objects.count(), Message.objects.count()) == (2, 2)
+
+    # The MO insert failing takes the reply with it (a reply row without its MO would be sent unpaid).
+    reply = Message(kind="lookup_reply", cause="reply:orphan", to="84912345678", text="x")
+    mo = IncomingMessage(connection="sim", remote_id="p-1", sender="84912345678", recipient="8083", text="x")
+    with pytest.raises(IntegrityError):
+        save_pair(reply, mo)
+    assert not Message.objects.filter(cause="reply:orphan").exists()
