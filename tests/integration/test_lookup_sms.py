@@ -241,8 +241,8 @@ def test_lookup_is_one_query_for_all_codes(dossiers, django_assert_max_num_queri
 
 
 def test_sms_answer_reads_the_database_once(dossiers, django_assert_max_num_queries):
-    # The paid path reads only some columns of the dossier (no procedure): anything it uses later,
-    # down to the reply's encoding, must come from that one read, not from a deferred field's query.
+    # Everything the paid path uses, down to the agency's own template and the reply's encoding, comes
+    # from that one read.
     from motcua.lookup.replies import answer_text
     from motcua.messaging.outbox import build_message
 

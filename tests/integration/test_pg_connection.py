@@ -1,5 +1,5 @@
 """The PostgreSQL connection the web processes keep (``motcua.db``): checked without a query, replaced
-when the server has closed it, and the paid lookup's statements prepared once per connection."""
+when the server has closed it."""
 
 from __future__ import annotations
 
@@ -42,13 +42,3 @@ def test_a_connection_the_server_closed_is_replaced_before_the_next_request_quer
 
     assert find_dossier("000.00.01.H01-261123-0001") is not None  # no OperationalError
     assert connection.connection.info.backend_pid != first_pid
-
-
-def test_the_lookup_read_is_prepared_once_per_connection(make_dossier):
-    make_dossier(code="000.00.01.H01-261123-0002")
-    for _ in range(7):  # psycopg prepares a statement on its sixth run (prepare_threshold=5)
-        assert find_dossier("000.00.01.H01-261123-0002") is not None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        prepared = [row[0] for row in cursor.fetchall()]
-    assert any('FROM "dossiers_dossier" d' in sql for sql in prepared), prepared
