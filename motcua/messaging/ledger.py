@@ -22,7 +22,6 @@ from datetime import datetime
 from django.db import connection, transaction
 
 from motcua.messaging.models import Message, MessagePart, Status
-from motcua.prepared import prepared_cursor
 
 MESSAGES = Message._meta.db_table
 PARTS = MessagePart._meta.db_table
@@ -73,7 +72,7 @@ def claim(token: str, now: datetime, limit: int) -> list[Claimed]:
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     at = _at(now)
     queued = _literal(Status.QUEUED)
-    with transaction.atomic(), prepared_cursor() as cur:
+    with transaction.atomic(), connection.cursor() as cur:
         # The candidates go in a MATERIALIZED CTE: as a plain "IN (subquery LIMIT n)" PostgreSQL may
         # run the subquery more than once and claim more than n rows.
         cur.execute(
@@ -95,7 +94,7 @@ def release(claimed: Sequence[Claimed]) -> int:
     if not claimed:
         return 0
     which, params = among("id", [m.pk for m in claimed])
-    with prepared_cursor() as cur:
+    with connection.cursor() as cur:
         cur.execute(
             f"UPDATE {MESSAGES} SET status = %s, claim = '', attempts = attempts - 1 "
             f"WHERE {ROW_STATUS} = %s AND claim = %s AND {which}",
@@ -116,7 +115,7 @@ def planned_each_run() -> dict:
     unnamed statement) instead of once per connection: for the few whose best plan depends on how many
     rows they touch, which here grows from a handful to thousands within a minute, faster than
     autovacuum's ANALYZE would invalidate a cached plan."""
-    return {"prepare": False} if connection.vendor == "postgresql" else {}
+    return {}  # Django's cursors bind client-side: every statement is planned with its own values
 
 
 @dataclass
@@ -168,7 +167,7 @@ def record(connection_name: str, claims: set[str], outcomes: Outcomes, now: date
             statements[0] = (f"WITH new_parts AS ({sql}) {first}", [*params, *first_params])
         else:
             statements.insert(0, (sql, params))
-    with transaction.atomic() if len(statements) > 1 else nullcontext(), prepared_cursor() as cur:
+    with transaction.atomic() if len(statements) > 1 else nullcontext(), connection.cursor() as cur:
         for sql, params in statements:
             cur.execute(sql, params)
 
@@ -198,7 +197,7 @@ def apply_receipts(
     at = _at(now)
     applied: set[str] = set()
     touched: set[int] = set()
-    with transaction.atomic(), prepared_cursor() as cur:
+    with transaction.atomic(), connection.cursor() as cur:
         for status, remote_ids in by_status.items():
             which, params = among("remote_id", remote_ids, "text")
             cur.execute(
@@ -237,7 +236,7 @@ def settle(message_ids: Sequence[int] | set[int], now: datetime) -> None:
     def parts_that(condition: str) -> str:
         return f"EXISTS (SELECT 1 FROM {PARTS} p WHERE p.message_id = {MESSAGES}.id AND p.status {condition})"
 
-    with prepared_cursor() as cur:
+    with connection.cursor() as cur:
         cur.execute(
             f"UPDATE {MESSAGES} SET final_at = %s, status = CASE "
             f"WHEN NOT {parts_that('<> %s')} THEN %s WHEN {parts_that('= %s')} THEN %s ELSE %s END "
