@@ -42,7 +42,7 @@ from motcua.domain.smstext import (
     format_appointment_date,
     render_template,
 )
-from motcua.dossiers.models import Dossier
+from motcua.dossiers.models import Agency, Dossier
 from motcua.messaging.models import Kind, Template
 
 ANSWERED = "answered"
@@ -74,12 +74,17 @@ _FIELD = re.compile(r"\{([a-z_]+)\}")
 class MOReply:
     """What to answer to one MO: ``outcome`` for the reconciliation report, ``text`` for the citizen.
 
-    ``dossiers`` are the dossiers answered about (the first one's agency may choose the encoding).
+    ``dossiers`` are the dossiers answered about.
     """
 
     outcome: str
     text: str
     dossiers: tuple[Dossier, ...] = ()
+
+    @property
+    def agency(self) -> Agency | None:
+        """The agency whose encoding policy the reply follows: the first dossier's."""
+        return self.dossiers[0].agency if self.dossiers else None
 
 
 def setting_text(key: str) -> str:
@@ -199,7 +204,7 @@ def compose(answers: list[str], unknown: list[str], truncated: bool, max_parts: 
 
 
 def answer_parsed(parsed: ParsedMO, now: datetime | None = None) -> MOReply:
-    """The reply for a parsed MO (see :func:`answer_mo`)."""
+    """The reply for a parsed MO (see :func:`answer_text`)."""
     fields = _common_fields()
     if parsed.kind == "no_code":
         return MOReply(NO_CODE, fill(setting_text("MO_HELP_NO_CODE"), fields))
@@ -217,12 +222,8 @@ def answer_parsed(parsed: ParsedMO, now: datetime | None = None) -> MOReply:
 
 
 def answer_text(text: str, now: datetime | None = None) -> MOReply:
-    """Parse and answer an MO text, with the dossiers answered about. Never raises for a text."""
+    """Parse and answer an MO text, with the dossiers answered about. Never raises for a text.
+    The MO handler of ``messaging.inbound`` (registered in ``LookupConfig.ready``): every MO, whatever
+    connection it came through, is answered here. Outcomes: :data:`OUTCOMES`."""
     return answer_parsed(parse_mo(text, keyword=settings.MOTCUA["KEYWORD"]), now)
 
-
-def answer_mo(text: str) -> tuple[str, str]:
-    """``(outcome, reply text)`` for an MO text; outcomes ``answered`` / ``unknown_code`` /
-    ``bad_syntax`` / ``no_code``. Called by ``messaging.inbound.handle_incoming`` for every MO."""
-    reply = answer_text(text)
-    return reply.outcome, reply.text

@@ -10,19 +10,59 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from motcua.domain.phones import try_normalise_phone
+from motcua.dossiers.models import Agency
 from motcua.messaging import outbox
 from motcua.messaging.models import IncomingMessage, Kind, Message, Status
 from motcua.messaging.transports.base import IncomingSMS
 
 log = logging.getLogger(__name__)
 CAUSE_LENGTH = Message._meta.get_field("cause").max_length
+
+
+class MOReply(Protocol):
+    """What the MO handler answers to a text."""
+
+    @property
+    def outcome(self) -> str:
+        """For the monthly reconciliation report (``answered``, ``unknown_code``, ...)."""
+
+    @property
+    def text(self) -> str:
+        """The reply to the sender; never empty: every MO is paid for."""
+
+    @property
+    def agency(self) -> Agency | None:
+        """The agency whose encoding policy the reply follows, if the reply is about one."""
+
+
+MOHandler = Callable[[str], MOReply]
+_mo_handler: MOHandler | None = None
+
+
+def set_mo_handler(handler: MOHandler) -> None:
+    """Make ``handler`` the answer to every MO text, from any connection. ``motcua.lookup`` registers
+    itself here (in its ``AppConfig.ready``), so messaging, which sits below it, never imports it."""
+    global _mo_handler
+    _mo_handler = handler
+
+
+def mo_handler() -> MOHandler:
+    if _mo_handler is None:
+        raise ImproperlyConfigured(
+            "No MO handler is registered: an installed app must call "
+            "motcua.messaging.inbound.set_mo_handler() in its AppConfig.ready ('motcua.lookup' does)."
+        )
+    return _mo_handler
 
 
 @dataclass(frozen=True)
@@ -40,18 +80,16 @@ def handle_incoming(sms: IncomingSMS, queue_reply: bool = True) -> Answer:
     The answer is computed first (reads only), then the reply and the MO are inserted in one short
     transaction.
     """
-    from motcua.lookup.replies import answer_text
-
     text = storable(sms.text, 2000)
     remote_id = storable(sms.remote_id, 80)
     sender = try_normalise_phone(sms.sender)
     to = sender.gateway if sender else storable(sms.sender, 16)
-    answer = answer_text(text)
+    answer = mo_handler()(text)
     now = timezone.now()
     reply = outbox.build_message(
         kind=Kind.LOOKUP_REPLY,
         cause=reply_cause(sms.connection, remote_id),
-        agency=answer.dossiers[0].agency if answer.dossiers else None,  # its encoding policy applies
+        agency=answer.agency,  # its encoding policy applies
         to=to,
         text=answer.text,
         preferred_connection=sms.connection,

@@ -248,15 +248,13 @@ def test_sms_answer_reads_the_database_once(dossiers, django_assert_max_num_quer
 
     with django_assert_max_num_queries(1):
         answer = answer_text(f"MCKH {CODE} {CODE2}")
-        reply = build_message(
-            kind="lookup_reply", cause="c", agency=answer.dossiers[0].agency, to="84912345678", text=answer.text
-        )
+        reply = build_message(kind="lookup_reply", cause="c", agency=answer.agency, to="84912345678", text=answer.text)
     assert reply.text == f"{on_time_reply(CODE)} {late_reply(CODE2)}"
     assert [d.agency.code for d in answer.dossiers] == [dossiers[CODE].agency.code, dossiers[CODE2].agency.code]
 
 
 # NUL is left out here: PostgreSQL refuses it in a text column, and recording the MO (messaging.inbound)
-# must strip it first. answer_mo itself copes with it (next test).
+# must strip it first. answer_text itself copes with it (next test).
 _NO_NUL = st.characters(blacklist_characters="\x00")
 
 
@@ -274,12 +272,12 @@ def test_any_text_gets_a_reply(dossiers, text):
 
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=200) | st.from_regex(r"MCKH ?[0-9\x00 ]{0,20}", fullmatch=True))
-def test_answer_mo_copes_with_any_text_including_nul(dossiers, text):
-    from motcua.lookup.replies import answer_mo
+def test_answer_text_copes_with_any_text_including_nul(dossiers, text):
+    from motcua.lookup.replies import answer_text
 
-    outcome, reply = answer_mo(text)
-    assert reply.strip() and "\x00" not in reply
-    assert outcome in {"answered", "unknown_code", "bad_syntax", "no_code"}
+    reply = answer_text(text)
+    assert reply.text.strip() and "\x00" not in reply.text
+    assert reply.outcome in {"answered", "unknown_code", "bad_syntax", "no_code"}
 
 
 def test_agency_lookup_template_is_used(dossiers, province):
@@ -333,3 +331,21 @@ def test_reply_and_mo_are_both_kept_or_neither(dossiers):
     with pytest.raises(IntegrityError):
         save_pair(reply, mo)
     assert not Message.objects.filter(cause="reply:orphan").exists()
+
+
+def test_lookup_answers_every_mo_through_the_handler_it_registered_with_messaging(dossiers):
+    from motcua.lookup.replies import answer_text
+    from motcua.messaging import inbound
+
+    assert inbound.mo_handler() is answer_text
+
+
+def test_without_an_mo_handler_an_mo_is_a_clear_error_and_nothing_is_recorded(dossiers, monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from motcua.messaging import inbound
+
+    monkeypatch.setattr(inbound, "_mo_handler", None)
+    with pytest.raises(ImproperlyConfigured, match="set_mo_handler"):
+        send("MCKH 0161701234")
+    assert not IncomingMessage.objects.exists() and not Message.objects.exists()
