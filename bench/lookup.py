@@ -1,33 +1,28 @@
-"""MO lookups (``MCKH <code>`` to 8083) through Kannel's get-url ``/sms/mo``: target ≥ 1,000/s, p99 ≤ 50 ms.
+"""MO lookups (``MCKH <code>`` to 8083) through Kannel's get-url ``/sms/mo``: target ≥ 300/s at p99 ≤ 100 ms.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test /work/venv/bin/python bench/lookup.py \
-        [--requests 20000] [--connections 32] [--workers 2] [--threads 4] [--rate PER_SECOND] \
-        [--wrk SECONDS] [--fresh] [--app APP]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test python bench/lookup.py \
+        [--requests 6000] [--rate 300] [--connections 32] [--workers 2] [--threads 4] [--wrk SECONDS] [--fresh]
 
 Works in its own database (``motcua_lookup_bench`` on the same server, created and migrated here), so the
 test database is never touched. 100,000 dossiers are made with ``bulk_create`` (half on time, half late,
 20 agencies, codes ``{agency}26{serial:05d}``) and reused by later runs unless ``--fresh``.
 
 Each run empties the messaging tables and starts granian on 127.0.0.1 (``--workers`` processes ×
-``--threads`` blocking threads) serving the production entry ``motcua.wsgi:application`` (which sends
-``GET /sms/mo`` past Django's request cycle to ``gateway_views.answer_mo``); ``--app bench.lookup:application``
-serves it through the full Django stack instead (this module's URLconf), for comparison.
+``--threads`` blocking threads) serving the production entry ``motcua.wsgi:application``, Django's own.
 
-Two passes:
+Two passes, each MO with a unique Kannel id and a random dossier code (10 % unknown):
 
-1. an asyncio load generator in this process, ``--connections`` keep-alive connections, each MO with a
-   unique Kannel id and a random dossier code (10 % unknown): closed loop (each connection sends when
-   answered), or open loop with ``--rate`` (requests due at a fixed rate, latency counted from when each
-   was due). Every body is checked against the expected reply, then the database: one IncomingMessage
-   per request, each with its outcome and its reply row;
-2. ``wrk`` (Debian package; ``--wrk`` seconds, default 15) with a Lua script for the same requests and a
-   check of every body, then of the database. wrk costs far less CPU than the Python generator, so its
-   figures are the ones compared with the target.
+1. the target: an open loop in this process, as Kannel sends MO: request ``i`` is due at ``i / --rate``
+   seconds whatever the server is doing, taken in turn by ``--connections`` keep-alive connections, and
+   its latency runs from when it was due. Every body is checked against the expected reply, then the
+   database: one IncomingMessage per request, each with its outcome and its reply row;
+2. the headroom: ``wrk`` (Debian package; ``--wrk`` seconds, default 15) as fast as the server answers,
+   with a Lua script checking every body, then the database: each answered request recorded once.
 
 Both load generators and PostgreSQL share the machine's cores with the web server: on 2 cores the
 numbers are for the whole loop on one box, not the server alone. So the wrk pass also prints the CPU that
-granian, PostgreSQL and wrk each spent per request (``bench/_cpu.py``), which tells a slower machine from
-a costlier request where the rate alone cannot.
+granian, this database's PostgreSQL processes and wrk each spent per request (``bench/_cpu.py``), which
+tells a slower or busier machine from a costlier request where the rate alone cannot.
 """
 
 from __future__ import annotations
@@ -59,47 +54,17 @@ TOTAL = 100_000
 AGENCIES = 20
 PER_AGENCY = TOTAL // AGENCIES
 UNKNOWN_SHARE = 0.10
-TARGET_RATE, TARGET_P99_MS = 1000, 50.0
+TARGET_RATE, TARGET_P99_MS = 300, 100.0
+# A backend's command line names its database and client ("postgres: 15/main: user db 127.0.0.1(5432) idle");
+# other databases' backends (other work on a shared server) are left out, the server's own processes kept.
+_OTHER_BACKEND = re.compile(r"\(\d+\)|\[local\]")
 CPU_GROUPS = {
     "granian": lambda command: "granian" in command,
-    "PostgreSQL": lambda command: command.startswith("postgres"),
+    "PostgreSQL": lambda command: command.startswith("postgres")
+    and (f" {BENCH_DB} " in command or not _OTHER_BACKEND.search(command)),
     "wrk": lambda command: command.startswith("wrk"),
 }
 CONNECTION = "bench"
-
-
-# --- the server side: a URLconf with /sms/mo, and a WSGI entry for the full stack ----------------------
-
-
-def __getattr__(name: str):  # PEP 562: built on first use, once Django is set up (ROOT_URLCONF)
-    if name == "urlpatterns":
-        from django.urls import path
-
-        from motcua.messaging.gateway_views import sms_mo
-        from motcua.urls import urlpatterns as site
-
-        return [path("sms/mo", sms_mo), *site]
-    raise AttributeError(name)
-
-
-def _wsgi():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
-    from django.conf import settings
-    from django.core.wsgi import get_wsgi_application
-
-    app = get_wsgi_application()
-    settings.ROOT_URLCONF = "bench.lookup"
-    return app
-
-
-_app = None
-
-
-def application(environ, start_response):  # granian ... bench.lookup:application
-    global _app
-    if _app is None:
-        _app = _wsgi()
-    return _app(environ, start_response)
 
 
 # --- data ------------------------------------------------------------------------------------------
@@ -184,7 +149,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, workers: int, threads: int, db_url: str, app: str) -> subprocess.Popen:
+def start_server(port: int, workers: int, threads: int, db_url: str) -> subprocess.Popen:
     """granian (the production web server, see docs/DEPLOY.md) on 127.0.0.1: ``workers`` processes, each
     running the WSGI app on ``threads`` blocking threads; returns once /sms/mo answers."""
     env = {
@@ -201,7 +166,7 @@ def start_server(port: int, workers: int, threads: int, db_url: str, app: str) -
         [
             granian, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
             "--workers", str(workers), "--blocking-threads", str(threads), "--backlog", "2048",
-            "--log-level", "warning", "--no-access-log", app,
+            "--log-level", "warning", "--no-access-log", "motcua.wsgi:application",
         ],
         cwd=ROOT, env=env, start_new_session=True,
     )
@@ -251,30 +216,6 @@ async def read_answer(reader: asyncio.StreamReader, code: str, known: bool, bad:
     if not head.startswith(b"HTTP/1.1 200") or not body.startswith(expected_reply(code, known)):
         bad.append(f"{head.splitlines()[0]!r} {body[:120]!r}")
     return head
-
-
-async def one_connection(port: int, jobs: list[tuple[int, str, bool]], latencies: list[float], bad: list[str]):
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        for i, code, known in jobs:
-            started = time.perf_counter()
-            writer.write(request_bytes(i, code, port))
-            head = await read_answer(reader, code, known, bad)
-            latencies.append(time.perf_counter() - started)
-            if b"connection: close" in head.lower():
-                writer.close()
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    finally:
-        writer.close()
-
-
-async def drive(port: int, work: list[tuple[str, bool]], connections: int) -> tuple[float, list[float], list[str]]:
-    latencies: list[float] = []
-    bad: list[str] = []
-    jobs = [(i, code, known) for i, (code, known) in enumerate(work)]
-    started = time.perf_counter()
-    await asyncio.gather(*(one_connection(port, jobs[c::connections], latencies, bad) for c in range(connections)))
-    return time.perf_counter() - started, latencies, bad
 
 
 async def drive_at_rate(
@@ -374,21 +315,15 @@ def check_database(n: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--requests", type=int, default=6000, help="MOs sent in the open loop")
+    parser.add_argument(
+        "--rate", type=float, default=TARGET_RATE, metavar="PER_SECOND",
+        help=f"open loop: MOs due per second, latency timed from when each was due (default the target, {TARGET_RATE})",
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--fresh", action="store_true", help="drop and regenerate the bench database")
-    parser.add_argument(
-        "--app", default="motcua.wsgi:application",
-        help="WSGI app: the production entry (default; /sms/mo past the middleware) or bench.lookup:application "
-        "(the full Django stack, for comparison)",
-    )
-    parser.add_argument(
-        "--rate", type=float, default=0, metavar="PER_SECOND",
-        help="open loop: send at this rate and time each request from when it was due (0: closed loop, "
-        "each connection sends its next request when the last is answered)",
-    )
     parser.add_argument("--wrk", type=int, default=15, metavar="SECONDS", help="then run wrk for this long (0: no)")
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "")
@@ -412,16 +347,13 @@ def main() -> int:
     reset_messages()
 
     port = free_port()
-    server = start_server(port, args.workers, args.threads, db_url, args.app)
+    server = start_server(port, args.workers, args.threads, db_url)
     try:
         work = plan(args.requests)
-        asyncio.run(drive(port, work[:500], min(args.connections, 8)))  # warm every worker and connection
+        asyncio.run(drive_at_rate(port, work[:300], args.connections, args.rate))  # warm every worker and connection
         reset_messages()
         machine = MachineTime().start()
-        if args.rate:
-            elapsed, latencies, bad = asyncio.run(drive_at_rate(port, work, args.connections, args.rate))
-        else:
-            elapsed, latencies, bad = asyncio.run(drive(port, work, args.connections))
+        elapsed, latencies, bad = asyncio.run(drive_at_rate(port, work, args.connections, args.rate))
         busy = machine.stop().busy
         wrk_out = ""
         if args.wrk and shutil.which("wrk"):
@@ -438,15 +370,15 @@ def main() -> int:
         stop_server(server)
 
     latencies.sort()
-    rate = len(latencies) / elapsed
     db = check_database(len(work))
     print(
         f"granian {args.workers} workers x {args.threads} threads, {args.connections} keep-alive connections, "
-        + (f"open loop at {args.rate:,.0f}/s" if args.rate else "closed loop")
-        + f", {os.cpu_count()} CPUs"
+        f"{os.cpu_count()} CPUs"
     )
-    print(f"app {args.app}")
-    print(f"lookups: {len(latencies):,} in {elapsed:.2f} s = {rate:,.0f}/s (machine CPU busy {busy:.0f} %)")
+    print(
+        f"open loop: {len(latencies):,} lookups due at {args.rate:,.0f}/s, the last answered after {elapsed:.2f} s "
+        f"(machine CPU busy {busy:.0f} %)"
+    )
     print(
         f"latency ms: p50 {pct(latencies, 0.50):.1f}  p90 {pct(latencies, 0.90):.1f}  "
         f"p99 {pct(latencies, 0.99):.1f}  max {latencies[-1] * 1000:.1f}  mean {statistics.fmean(latencies) * 1000:.1f}"
@@ -454,12 +386,13 @@ def main() -> int:
     print(f"bad replies: {len(bad)}" + (f" e.g. {bad[0]}" if bad else ""))
     print(f"database: {db}")
     ok_db = db["recorded"] == db["answered"] == db["replies"] == len(work)
-    met = rate >= TARGET_RATE and pct(latencies, 0.99) <= TARGET_P99_MS
     print(f"every MO recorded and answered once: {'yes' if ok_db and not bad else 'NO'}")
+    # Latency runs from when each request was due, so a server that falls behind the rate shows in the p99.
+    met = args.rate >= TARGET_RATE and pct(latencies, 0.99) <= TARGET_P99_MS and ok_db and not bad
     print(f"target ({TARGET_RATE}/s, p99 <= {TARGET_P99_MS:.0f} ms): {'met' if met else 'not met'}")
     wrk_ok = True
     if wrk_out:
-        print(f"\n--- wrk, {args.connections} connections (same endpoint, codes cycled; every body checked) ---")
+        print(f"\n--- wrk, {args.connections} connections, as fast as answered (codes cycled; every body checked) ---")
         print(wrk_out.rstrip())
         wrk_ok = report_wrk(wrk_out)
     return 0 if ok_db and not bad and wrk_ok else 1
@@ -472,8 +405,7 @@ def wrk_completed(out: str) -> int:
 
 
 def report_wrk(out: str) -> bool:
-    """wrk's figures against the target, and its requests against the database: each answered request
-    recorded once (a request still in flight when wrk stops may be recorded without being counted)."""
+    """wrk's figures, and its requests against the database: each answered request recorded once (a request still in flight when wrk stops may be recorded without being counted)."""
     from motcua.messaging.models import IncomingMessage
 
     def number(pattern: str) -> float:
@@ -492,10 +424,8 @@ def report_wrk(out: str) -> bool:
     answered = recorded.exclude(reply=None).exclude(outcome="").count()
     recorded_n = recorded.count()
     in_flight_ok = completed <= recorded_n == answered <= completed + 64
-    met = rate >= TARGET_RATE and p99 <= TARGET_P99_MS
     print(f"wrk: {rate:,.0f}/s, p99 {p99:.1f} ms; {completed:,} answered, {recorded_n:,} recorded, "
           f"{answered:,} with their reply; bad replies {bad}")
-    print(f"target ({TARGET_RATE}/s, p99 <= {TARGET_P99_MS:.0f} ms) with wrk: {'met' if met else 'not met'}")
     return in_flight_ok and bad == 0
 
 

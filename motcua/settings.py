@@ -93,15 +93,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": env("MOTCUA_TEST_DB_NAME") or str(Path(tempfile.gettempdir()) / f"motcua-test-{os.getpid()}.sqlite3")
     }
 else:
-    # Django turns psycopg's prepared statements off (prepare_threshold=None, for transaction poolers);
-    # its own cursors bind client-side and never prepare anyway. Back on, it lets the few statements that
-    # run all day through ``motcua.prepared`` be planned once per connection. Behind PgBouncer in
-    # transaction mode set MOTCUA_PG_PREPARE=0 (or PgBouncer's max_prepared_statements, 1.21+).
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"]["ENGINE"] = "motcua.db"  # Django's, with a health check without a query
-        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
-            int(env("MOTCUA_PG_PREPARE") or 5) or None
-        )
     # A test database per test process, so several test runs (and engineers) can share one PostgreSQL.
     DATABASES["default"]["TEST"] = {
         "NAME": env("MOTCUA_TEST_DB_NAME") or f"test_{DATABASES['default']['NAME']}_{os.getpid()}"

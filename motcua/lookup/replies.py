@@ -1,4 +1,4 @@
-"""Answers to ``MCKH <code>`` lookups sent to the short code (SPEC §2).
+"""Answers to ``MCKH <code>`` lookups sent to the short code.
 
 Every lookup costs its sender 1,000 VND, so every text gets a reply, never silence: the answer for
 each code found, or a short Vietnamese hint saying how to write the message or to check the code on
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from motcua.domain.mo_parser import ParsedMO, parse_mo
@@ -41,8 +42,9 @@ from motcua.domain.smstext import (
     format_appointment_date,
     render_template,
 )
-from motcua.dossiers.models import Dossier
-from motcua.prepared import prepared_cursor
+from motcua.dossiers.models import Agency, Dossier
+from motcua.messaging.models import Kind, Template
+from motcua.messaging.outbox import template_text
 
 ANSWERED = "answered"
 UNKNOWN_CODE = "unknown_code"
@@ -73,12 +75,17 @@ _FIELD = re.compile(r"\{([a-z_]+)\}")
 class MOReply:
     """What to answer to one MO: ``outcome`` for the reconciliation report, ``text`` for the citizen.
 
-    ``dossiers`` are the dossiers answered about (the first one's agency may choose the encoding).
+    ``dossiers`` are the dossiers answered about.
     """
 
     outcome: str
     text: str
     dossiers: tuple[Dossier, ...] = ()
+
+    @property
+    def agency(self) -> Agency | None:
+        """The agency whose encoding policy the reply follows: the first dossier's."""
+        return self.dossiers[0].agency if self.dossiers else None
 
 
 def setting_text(key: str) -> str:
@@ -101,133 +108,29 @@ def code_variants(raw: str) -> list[str]:
     return list(dict.fromkeys(v for v in (typed, normalise_code(typed)) if v))
 
 
-# What an SMS answer reads of a dossier: the sentence (code, step, on-time status) and the agency whose
-# name, successor and encoding policy it uses. The web lookup reads every column (procedure, history).
-SMS_DOSSIER_FIELDS = ("id", "code", "agency", "current_step", "appointment_at", "late_after")
-
-
-def find_dossiers(codes: Iterable[str], *, for_sms: bool = False) -> dict[str, Dossier]:
-    """Dossiers by canonical code, in one indexed query for all codes. Retired agencies' codes resolve
-    like any other: the code is unique across the province, whatever became of its agency.
-
-    The agency's own lookup template (if any) comes in the same query (``lookup_template``), so an
-    answer costs one read whatever the number of codes. The rows come back as the ORM's own
-    ``select_related("agency", "procedure")`` instances would, but the SQL is built once per process
-    and number of codes (:func:`_lookup_sql`): this read is on every paid lookup, and building the
-    same ORM query anew each time cost more CPU than the database spent answering it.
-
-    ``for_sms`` reads only :data:`SMS_DOSSIER_FIELDS` and the agency, not the procedure, as
-    ``.only()`` would (another field would cost a query of its own): a third of the columns, and
-    each column costs the paid lookup CPU to load (a timestamp ~6 µs, the procedure's JSON steps more).
-    """
-    from django.db import connections
-
+def find_dossiers(codes: Iterable[str]) -> dict[str, Dossier]:
+    """Dossiers by canonical code, in one indexed query for all codes, each with its agency and that
+    agency's own lookup template (``lookup_template``, None when it uses the default), so an answer
+    costs one read whatever the number of codes. Retired agencies' codes resolve like any other: the
+    code is unique across the province, whatever became of its agency."""
     wanted = {variant: normalise_code(code) for code in codes for variant in code_variants(code)}
     if not wanted:
         return {}
-    connection = connections[Dossier.objects.db]
-    sql, plan = _lookup_sql(connection.vendor, connection.alias, len(wanted), for_sms)
+    # (agency, kind) is unique: at most one row.
+    template = Template.objects.filter(agency=OuterRef("agency"), kind=Kind.LOOKUP_REPLY).values("text")
     found: dict[str, Dossier] = {}
-    with prepared_cursor(connection) as cursor:
-        cursor.execute(sql, ["lookup_reply", *wanted])
-        rows = cursor.fetchall()
-    for row in rows:
-        dossier = _dossier_from_row(row, plan, connection)
+    rows = Dossier.objects.filter(code__in=wanted).select_related("agency").order_by()  # any order will do
+    for dossier in rows.annotate(lookup_template=Subquery(template)):
         found.setdefault(wanted[dossier.code], dossier)
     return found
 
 
-@dataclass(frozen=True)
-class _RowPlan:
-    """How to turn one row of :func:`_lookup_sql` into model instances: per model, its slice of the row,
-    its field names and the database converters of each column (JSON, dates, decimals on SQLite)."""
-
-    models: tuple[tuple[type, slice, tuple[str, ...], tuple[tuple[int, tuple], ...]], ...]
-    template_index: int
-
-
-_SQL_CACHE: dict[tuple[str, str, int, bool], tuple[str, _RowPlan]] = {}
-
-
-def _lookup_sql(vendor: str, alias: str, count: int, for_sms: bool = False) -> tuple[str, _RowPlan]:
-    """``SELECT`` of every concrete column of the dossier, its agency and its procedure (``for_sms``:
-    the dossier's :data:`SMS_DOSSIER_FIELDS` and its agency), and the agency's lookup template, for
-    ``count`` codes; cached by database, count and variant."""
-    key = (vendor, alias, count, for_sms)
-    if key in _SQL_CACHE:
-        return _SQL_CACHE[key]
-    from django.db import connections
-
-    from motcua.dossiers.models import Agency, Procedure
-    from motcua.messaging.models import Template
-
-    connection = connections[alias]
-    qn = connection.ops.quote_name
-    columns: list[str] = []
-    models_plan = []
-    joined = ((Dossier, "d"), (Agency, "a")) if for_sms else ((Dossier, "d"), (Agency, "a"), (Procedure, "p"))
-    for model, alias_ in joined:
-        fields = model._meta.concrete_fields
-        if for_sms and model is Dossier:  # in the model's order, as Model.from_db expects
-            fields = [f for f in fields if f.name in SMS_DOSSIER_FIELDS]
-        start = len(columns)
-        converters = []
-        for i, field in enumerate(fields):
-            columns.append(f"{alias_}.{qn(field.column)}")
-            col = field.get_col(alias_)
-            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            if found:
-                converters.append((i, (col, tuple(found))))
-        models_plan.append(
-            (model, slice(start, len(columns)), tuple(f.attname for f in fields), tuple(converters))
-        )
-    dossier = Dossier._meta
-    template = Template._meta
-    columns.append(
-        f"(SELECT t.{qn(template.get_field('text').column)} FROM {qn(template.db_table)} t "
-        f"WHERE t.{qn(template.get_field('agency').column)} = d.{qn(dossier.get_field('agency').column)} "
-        f"AND t.{qn(template.get_field('kind').column)} = %s "
-        f"ORDER BY t.{qn(template.pk.column)} LIMIT 1)"
-    )
-    procedure_join = (
-        ""
-        if for_sms
-        else f"INNER JOIN {qn(Procedure._meta.db_table)} p ON p.{qn(Procedure._meta.pk.column)} = "
-        f"d.{qn(dossier.get_field('procedure').column)} "
-    )
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {qn(dossier.db_table)} d "
-        f"INNER JOIN {qn(Agency._meta.db_table)} a ON a.{qn(Agency._meta.pk.column)} = "
-        f"d.{qn(dossier.get_field('agency').column)} "
-        f"{procedure_join}"
-        f"WHERE d.{qn(dossier.get_field('code').column)} IN ({', '.join(['%s'] * count)})"
-    )
-    result = (sql, _RowPlan(tuple(models_plan), len(columns) - 1))
-    _SQL_CACHE[key] = result
-    return result
-
-
-def _dossier_from_row(row: tuple, plan: _RowPlan, connection) -> Dossier:  # noqa: ANN001
-    """The dossier with its agency (and procedure, unless ``for_sms``) cached, as ``select_related``
-    leaves them."""
-    instances = []
-    for model, part, names, converters in plan.models:
-        values = list(row[part])
-        for index, (col, funcs) in converters:
-            for func in funcs:
-                values[index] = func(values[index], col, connection)
-        instances.append(model.from_db(connection.alias, names, values))
-    dossier = instances[0]
-    dossier._state.fields_cache["agency"] = instances[1]
-    if len(instances) > 2:
-        dossier._state.fields_cache["procedure"] = instances[2]
-    dossier.lookup_template = row[plan.template_index]
-    return dossier
-
-
 def find_dossier(code: str) -> Dossier | None:
-    """One dossier by a code as a citizen typed it, or None."""
-    return find_dossiers([code]).get(normalise_code(code))
+    """One dossier by a code as a citizen typed it, with its agency and procedure, or None."""
+    variants = code_variants(code)
+    if not variants:
+        return None
+    return Dossier.objects.filter(code__in=variants).select_related("agency", "procedure").order_by("pk").first()
 
 
 def on_time_label(dossier: Dossier, now: datetime) -> str:
@@ -250,8 +153,6 @@ def lookup_sentence(dossier: Dossier, now: datetime | None = None) -> str:
     }
     custom = getattr(dossier, "lookup_template", None)
     if custom is None and not hasattr(dossier, "lookup_template"):
-        from motcua.messaging.outbox import template_text
-
         custom = template_text(dossier.agency, "lookup_reply")
     try:
         return render_template(custom or DEFAULT_TEMPLATES["lookup_reply"], fields)
@@ -295,14 +196,14 @@ def compose(answers: list[str], unknown: list[str], truncated: bool, max_parts: 
 
 
 def answer_parsed(parsed: ParsedMO, now: datetime | None = None) -> MOReply:
-    """The reply for a parsed MO (see :func:`answer_mo`)."""
+    """The reply for a parsed MO (see :func:`answer_text`)."""
     fields = _common_fields()
     if parsed.kind == "no_code":
         return MOReply(NO_CODE, fill(setting_text("MO_HELP_NO_CODE"), fields))
     if parsed.kind != "lookup" or not parsed.codes:
         example = parsed.codes[0] if parsed.codes else EXAMPLE_CODE
         return MOReply(BAD_SYNTAX, fill(setting_text("MO_HELP_SYNTAX"), {**fields, "example": example}))
-    found = find_dossiers(parsed.codes, for_sms=True)
+    found = find_dossiers(parsed.codes)
     dossiers = [found[c] for c in parsed.codes if c in found]
     unknown = [c for c in parsed.codes if c not in found]
     max_parts = int(settings.MOTCUA.get("MO_REPLY_MAX_PARTS") or DEFAULT_MAX_PARTS)
@@ -313,12 +214,8 @@ def answer_parsed(parsed: ParsedMO, now: datetime | None = None) -> MOReply:
 
 
 def answer_text(text: str, now: datetime | None = None) -> MOReply:
-    """Parse and answer an MO text, with the dossiers answered about. Never raises for a text."""
+    """Parse and answer an MO text, with the dossiers answered about. Never raises for a text.
+    The MO handler of ``messaging.inbound`` (registered in ``LookupConfig.ready``): every MO, whatever
+    connection it came through, is answered here. Outcomes: :data:`OUTCOMES`."""
     return answer_parsed(parse_mo(text, keyword=settings.MOTCUA["KEYWORD"]), now)
 
-
-def answer_mo(text: str) -> tuple[str, str]:
-    """``(outcome, reply text)`` for an MO text; outcomes ``answered`` / ``unknown_code`` /
-    ``bad_syntax`` / ``no_code``. Called by ``messaging.inbound.handle_incoming`` for every MO."""
-    reply = answer_text(text)
-    return reply.outcome, reply.text

@@ -13,21 +13,18 @@ from urllib.parse import parse_qs, urlsplit
 
 from motcua.domain.phones import try_normalise_phone
 from motcua.messaging.transports.base import Transport
+from motcua.messaging.transports.kannel import KannelTransport
+from motcua.messaging.transports.sim import SimTransport
+from motcua.messaging.transports.smpp import SmppTransport
 
 
 def build_transport(url: str) -> Transport:
     scheme = urlsplit(url).scheme
     if scheme == "sim":
-        from motcua.messaging.transports.sim import SimTransport
-
         return SimTransport.from_url(url)
     if scheme == "smpp":
-        from motcua.messaging.transports.smpp import SmppTransport
-
         return SmppTransport.from_url(url)
     if scheme in ("kannel", "kannels"):
-        from motcua.messaging.transports.kannel import KannelTransport
-
         return KannelTransport.from_url(url)
     raise ValueError(f"Unknown SMS connection scheme {scheme!r} in MOTCUA_SMS_URL (sim://, smpp://, kannel://)")
 

@@ -22,6 +22,7 @@ the dlr-url); otherwise they are open, so bind Kannel and this service to a priv
 from __future__ import annotations
 
 import codecs
+import functools
 import hmac
 import logging
 import os
@@ -34,6 +35,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from motcua.messaging import inbound
 from motcua.messaging.models import GatewayReport, Message
 from motcua.messaging.transports.base import IncomingSMS, ReportStatus
 from motcua.messaging.wakeup import notify_worker
@@ -115,32 +117,29 @@ def check_token(params: dict[str, bytes]) -> None:
 Handler = Callable[[dict[str, bytes]], HttpResponse]
 
 
-def gateway_call(handler: Handler, params: dict[str, bytes], path: str) -> HttpResponse:
-    """Check the token and run ``handler``, turning bad input into 400 and a wrong token into 403:
-    Kannel must never see a 500 for our input checks (it would log it as a service failure and, for
-    MO, retry). Used by the views below and by ``motcua.wsgi`` for ``GET /sms/mo``."""
-    try:
-        check_token(params)
-        return handler(params)
-    except PermissionError as e:
-        return text_response(str(e), 403)
-    except BadRequest as e:
-        return text_response(f"Bad request: {e}", 400)
-    except DatabaseError:
-        # Nothing was recorded (the transaction rolled back): 503 tells the gateway to try again.
-        log.exception("gateway call %s failed on the database", path)
-        return text_response("Temporarily unavailable, retry", 503)
+def gateway_view(handler: Handler) -> Callable[[HttpRequest], HttpResponse]:
+    """The view running ``handler`` on the request's parameters once the token is checked, turning bad
+    input into 400, a wrong token into 403 and a database error into 503: Kannel must never see a 500
+    for our input checks (it would log it as a service failure and, for MO, retry)."""
 
-
-def guarded(handler: Handler):  # noqa: ANN201 - a view decorator
-    """The view running ``handler`` on the request's parameters through :func:`gateway_call`."""
-
+    @csrf_exempt
+    @require_http_methods(["GET", "POST"])
+    @functools.wraps(handler)
     def view(request: HttpRequest) -> HttpResponse:
-        return gateway_call(handler, raw_params(request), request.path)
+        params = raw_params(request)
+        try:
+            check_token(params)
+            return handler(params)
+        except PermissionError as e:
+            return text_response(str(e), 403)
+        except BadRequest as e:
+            return text_response(f"Bad request: {e}", 400)
+        except DatabaseError:
+            # Nothing was recorded (the transaction rolled back): 503 tells the gateway to try again.
+            log.exception("gateway call %s failed on the database", request.path)
+            return text_response("Temporarily unavailable, retry", 503)
 
-    view.__name__ = view.__qualname__ = handler.__name__
-    view.__doc__ = handler.__doc__
-    return csrf_exempt(require_http_methods(["GET", "POST"])(view))
+    return view
 
 
 # --- MO -----------------------------------------------------------------------------------------
@@ -184,14 +183,11 @@ def answer_mo(params: dict[str, bytes]) -> HttpResponse:
     """An MO from Kannel: record it once per (connection, Kannel id) and answer in the response body.
     A redelivery (Kannel retries on timeout) gets the same answer and is neither recorded nor charged
     again."""
-    from motcua.messaging.inbound import handle_incoming
-
-    sms = incoming_from_params(params)
-    answer = handle_incoming(sms, queue_reply=False)
+    answer = inbound.handle_incoming(incoming_from_params(params), queue_reply=False)
     return mo_response(answer.reply)
 
 
-sms_mo = guarded(answer_mo)
+sms_mo = gateway_view(answer_mo)
 
 
 # --- DLR ----------------------------------------------------------------------------------------
@@ -206,7 +202,7 @@ def report_status(dlr_type: int) -> ReportStatus | None:
     return None
 
 
-@guarded
+@gateway_view
 def sms_dlr(params: dict[str, bytes]) -> HttpResponse:
     """A Kannel delivery report for a message we submitted with a dlr-url carrying our id."""
     remote_id = param(params, "id", max_length=80)

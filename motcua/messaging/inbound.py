@@ -10,20 +10,59 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, connections, transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from motcua.domain.phones import try_normalise_phone
+from motcua.dossiers.models import Agency
 from motcua.messaging import outbox
 from motcua.messaging.models import IncomingMessage, Kind, Message, Status
 from motcua.messaging.transports.base import IncomingSMS
-from motcua.prepared import prepared_cursor
 
 log = logging.getLogger(__name__)
 CAUSE_LENGTH = Message._meta.get_field("cause").max_length
+
+
+class MOReply(Protocol):
+    """What the MO handler answers to a text."""
+
+    @property
+    def outcome(self) -> str:
+        """For the monthly reconciliation report (``answered``, ``unknown_code``, ...)."""
+
+    @property
+    def text(self) -> str:
+        """The reply to the sender; never empty: every MO is paid for."""
+
+    @property
+    def agency(self) -> Agency | None:
+        """The agency whose encoding policy the reply follows, if the reply is about one."""
+
+
+MOHandler = Callable[[str], MOReply]
+_mo_handler: MOHandler | None = None
+
+
+def set_mo_handler(handler: MOHandler) -> None:
+    """Make ``handler`` the answer to every MO text, from any connection. ``motcua.lookup`` registers
+    itself here (in its ``AppConfig.ready``), so messaging, which sits below it, never imports it."""
+    global _mo_handler
+    _mo_handler = handler
+
+
+def mo_handler() -> MOHandler:
+    if _mo_handler is None:
+        raise ImproperlyConfigured(
+            "No MO handler is registered: an installed app must call "
+            "motcua.messaging.inbound.set_mo_handler() in its AppConfig.ready ('motcua.lookup' does)."
+        )
+    return _mo_handler
 
 
 @dataclass(frozen=True)
@@ -39,20 +78,18 @@ def handle_incoming(sms: IncomingSMS, queue_reply: bool = True) -> Answer:
     no delivery report will come for it).
 
     The answer is computed first (reads only), then the reply and the MO are inserted in one short
-    transaction: two inserts, no update, because this is the path every paid lookup takes.
+    transaction.
     """
-    from motcua.lookup.replies import answer_text
-
     text = storable(sms.text, 2000)
     remote_id = storable(sms.remote_id, 80)
     sender = try_normalise_phone(sms.sender)
     to = sender.gateway if sender else storable(sms.sender, 16)
-    answer = answer_text(text)
+    answer = mo_handler()(text)
     now = timezone.now()
     reply = outbox.build_message(
         kind=Kind.LOOKUP_REPLY,
         cause=reply_cause(sms.connection, remote_id),
-        agency=answer.dossiers[0].agency if answer.dossiers else None,  # its encoding policy applies
+        agency=answer.agency,  # its encoding policy applies
         to=to,
         text=answer.text,
         preferred_connection=sms.connection,
@@ -100,69 +137,19 @@ def storable(value: str, limit: int) -> str:
 
 def save_pair(reply: Message, incoming: IncomingMessage) -> bool:
     """Insert the reply and the MO pointing at it, both or neither; False if the MO was already
-    recorded (a redelivery: the reply's cause is taken), and then nothing is kept.
+    recorded (a redelivery: the reply's unique cause is taken), and then nothing is kept.
 
-    On PostgreSQL outside a transaction this is one statement (a CTE inserting the reply, then the MO
-    with the reply's id): atomic on its own, so one round trip instead of BEGIN, two INSERTs and
-    COMMIT. A redelivery inserts no reply (``ON CONFLICT DO NOTHING``), hence no MO: no error, so no
-    error round trip and no ERROR line in PostgreSQL's log for each MO a gateway sends again. Elsewhere,
-    or inside a caller's transaction (a savepoint then keeps a duplicate from spoiling it), the two ORM
-    inserts in ``transaction.atomic()``, the reply's in a savepoint of its own. Either way an MO that
-    collides without its reply's cause (nothing here makes one) is an IntegrityError, and nothing is kept.
+    ``transaction.atomic()`` is a savepoint inside a caller's transaction, so a redelivery leaves that
+    transaction usable. An MO that collides without its reply's cause (nothing here makes one) is an
+    IntegrityError, raised, and the reply goes with it.
     """
-    connection = connections[Message.objects.db]
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        with transaction.atomic(using=connection.alias):
-            try:
-                with transaction.atomic(using=connection.alias):
-                    reply.save()
-            except IntegrityError:  # the cause is taken: a redelivery
-                return False
+    try:
+        with transaction.atomic(using=Message.objects.db):
+            reply.save()
             incoming.reply = reply
-            incoming.save()  # an IntegrityError here takes the reply with it, as the statement does
-        return True
-    sql, reply_attnames, mo_attnames = _pair_insert(connection)
-    with prepared_cursor(connection) as cursor:
-        values = [getattr(reply, a) for a in reply_attnames] + [getattr(incoming, a) for a in mo_attnames]
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    for obj, pk in ((reply, row[1]), (incoming, row[0])):
-        obj.pk = pk
-        obj._state.adding, obj._state.db = False, connection.alias
-    incoming.reply = reply
+            incoming.save()
+    except IntegrityError:
+        if Message.objects.filter(cause=reply.cause).exists():
+            return False
+        raise
     return True
-
-
-_PAIR_SQL: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
-
-
-def _pair_insert(connection) -> tuple[str, tuple[str, ...], tuple[str, ...]]:  # noqa: ANN001
-    """The CTE inserting a reply and its MO, and the attributes giving its parameters, built once per
-    database. Values are the instances' attributes as they are: both models hold only text, numbers,
-    datetimes and foreign key ids, which psycopg adapts itself, and neither has an ``auto_now`` field
-    whose ``pre_save`` would change a value (checked here)."""
-    if connection.alias in _PAIR_SQL:
-        return _PAIR_SQL[connection.alias]
-    qn = connection.ops.quote_name
-
-    def columns(model: type, skip: tuple[str, ...] = ()) -> tuple[list[str], tuple[str, ...]]:
-        fields = [f for f in model._meta.local_concrete_fields if not f.primary_key and f.name not in skip]
-        if any(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) for f in fields):
-            raise TypeError(f"{model.__name__} has an auto_now field: save_pair must call pre_save")
-        return [qn(f.column) for f in fields], tuple(f.attname for f in fields)
-
-    reply_cols, reply_attnames = columns(Message)
-    mo_cols, mo_attnames = columns(IncomingMessage, skip=("reply",))
-    reply_fk = qn(IncomingMessage._meta.get_field("reply").column)
-    sql = (
-        f"WITH r AS (INSERT INTO {qn(Message._meta.db_table)} ({', '.join(reply_cols)}) "
-        f"VALUES ({', '.join(['%s'] * len(reply_cols))}) ON CONFLICT DO NOTHING "
-        f"RETURNING {qn(Message._meta.pk.column)} AS id) "
-        f"INSERT INTO {qn(IncomingMessage._meta.db_table)} ({', '.join(mo_cols)}, {reply_fk}) "
-        f"SELECT {', '.join(['%s'] * len(mo_cols))}, r.id FROM r "
-        f"RETURNING {qn(IncomingMessage._meta.pk.column)}, {reply_fk}"
-    )
-    _PAIR_SQL[connection.alias] = (sql, reply_attnames, mo_attnames)
-    return _PAIR_SQL[connection.alias]

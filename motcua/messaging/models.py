@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from motcua.domain.smstext import TemplateError, validate_template
 from motcua.dossiers.models import Agency, Dossier, DossierEvent
 
 
@@ -162,10 +164,6 @@ class Template(models.Model):
         constraints = [models.UniqueConstraint(fields=["agency", "kind"], name="one_template_per_kind")]
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        from motcua.domain.smstext import TemplateError, validate_template
-
         try:
             validate_template(self.kind, self.text)
         except TemplateError as e:

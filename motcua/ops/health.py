@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from motcua.messaging.connections import Router
 from motcua.messaging.models import ConnectionStatus
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,6 @@ STALE_AFTER = timedelta(seconds=60)
 
 @lru_cache(maxsize=4)
 def _configured(sms_url: str) -> tuple[tuple[str, str], ...]:
-    from motcua.messaging.connections import Router
-
     return tuple((t.name, t.scheme) for t in Router.from_setting(sms_url).transports)
 
 

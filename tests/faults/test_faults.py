@@ -149,7 +149,7 @@ def test_postgres_restarted_web_processes_answer_again_by_themselves(db_url, mak
 
     make_dossier(code="0161701234")
     port = free_port()
-    web = start_server(port, workers=2, threads=2, db_url=db_url, app="motcua.wsgi:application")
+    web = start_server(port, workers=2, threads=2, db_url=db_url)
     lookup = "/sms/mo?from=84912345678&to=8083&text=MCKH+0161701234&conn=kannel&id=mo-{}"
     try:
         assert http_get(port, "/healthz")[0] == 200
@@ -174,7 +174,7 @@ def test_public_lookup_rate_limit_holds_across_three_web_processes(db_url, setti
     from bench.lookup import free_port, start_server, stop_server
 
     port = free_port()
-    web = start_server(port, workers=3, threads=1, db_url=db_url, app="motcua.wsgi:application")
+    web = start_server(port, workers=3, threads=1, db_url=db_url)
     try:
         statuses = [http_get(port, f"/tra-cuu?code=01617{i:05d}&access_code=ABC123")[0] for i in range(30)]
     finally:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from datetime import timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
+from wsgiref.util import setup_testing_defaults
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from motcua.messaging import outbox
@@ -164,6 +166,102 @@ def test_redelivered_mo_is_recorded_once_and_answered_the_same(client, make_doss
     [incoming] = IncomingMessage.objects.all()
     assert incoming.price == 1000
     assert Message.objects.filter(kind=Kind.LOOKUP_REPLY).count() == 1
+    # The same Kannel id on another connection is another MO.
+    other = client.get("/sms/mo", {**query, "conn": "kannel2"})
+    assert other.content == first.content
+    assert IncomingMessage.objects.filter(remote_id="mo-42").count() == 2
+
+
+@pytest.mark.django_db
+def test_the_longest_connection_name_and_id_are_answered_and_recognised_when_redelivered(client, make_dossier):
+    # 64 + 80 characters, the most /sms/mo accepts: "reply:<conn>:<id>" does not fit the reply's cause
+    # (120 characters), and an MO refused with a 503 would be retried by Kannel for ever.
+    dossier = make_dossier()
+    query = {"from": CITIZEN, "to": "8083", "text": f"MCKH {dossier.code}", "id": "i" * 80, "conn": "c" * 64}
+    first, again = client.get("/sms/mo", query), client.get("/sms/mo", query)
+    other_id = client.get("/sms/mo", {**query, "id": "i" * 79 + "j"})
+    assert first.status_code == again.status_code == other_id.status_code == 200
+    assert first.content == again.content == other_id.content
+    assert first.content.decode().startswith(f"Hồ sơ của quý Ông/Bà ({dossier.code})")
+    assert IncomingMessage.objects.count() == 2 and Message.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_reply_kannel_took_is_final_and_is_not_expired_later(client, make_dossier, settings):
+    # Kannel sends the reply and no report is asked for: staff see it as handed to the gateway, and the
+    # worker's receipt timeout does not rewrite it as a missed report ("expired") a minute later.
+    from motcua.messaging.transports.sim import SimTransport
+    from tests.integration.test_worker import Clock, worker
+
+    dossier = make_dossier()
+    client.get("/sms/mo", {"from": CITIZEN, "to": "8083", "text": f"MCKH {dossier.code}", "id": "g-1"})
+    reply = Message.objects.get(kind=Kind.LOOKUP_REPLY)
+    assert reply.status == "to_gateway" and reply.final_at == reply.sent_at is not None
+    assert (reply.connection, reply.encoding, reply.to) == ("kannel", "ucs2", CITIZEN)
+    clock = Clock(timezone.now())
+    clock.advance(seconds=settings.MOTCUA["RECEIPT_TIMEOUT"] + 60)
+    worker(SimTransport(), clock).housekeeping()
+    reply.refresh_from_db()
+    assert reply.status == "to_gateway" and reply.error == ""
+
+
+@pytest.mark.django_db
+def test_a_database_error_is_a_503_kannel_retries_and_nothing_is_recorded(client, make_dossier, monkeypatch):
+    dossier = make_dossier()
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("motcua.messaging.inbound.save_pair", database_down)
+    response = client.get("/sms/mo", {"from": CITIZEN, "to": "8083", "text": f"MCKH {dossier.code}", "id": "d-1"})
+    assert response.status_code == 503
+    assert "connection refused" not in response.content.decode()
+    assert not IncomingMessage.objects.exists() and not Message.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_mo_after_the_server_closed_the_connection_is_answered(make_dossier):
+    # A PostgreSQL restart or an idle timeout between two MOs: the web process keeps its connection
+    # (CONN_MAX_AGE), so the next request must find it dead and reconnect (CONN_HEALTH_CHECKS) rather
+    # than fail with a 503. Through the production WSGI entry, which sends Django's request signals
+    # (the test client leaves the connection checks out).
+    dossier = make_dossier()
+    query = {"from": CITIZEN, "to": "8083", "text": f"MCKH {dossier.code}", "conn": "kannel"}
+    first = wsgi_get("/sms/mo", {**query, "id": "c-1"})
+    _server_closes_our_connection()
+    second = wsgi_get("/sms/mo", {**query, "id": "c-2"})
+    assert first[0] == second[0] == 200, (first, second)
+    assert first[1] == second[1] and first[1].startswith(f"Hồ sơ của quý Ông/Bà ({dossier.code})")
+    assert IncomingMessage.objects.filter(remote_id__in=["c-1", "c-2"]).count() == 2
+
+
+def wsgi_get(path: str, params: dict[str, str]) -> tuple[int, str]:
+    """One GET through ``motcua.wsgi.application`` as the web server makes it."""
+    from motcua.wsgi import application
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": urlencode(params), "HTTP_HOST": "127.0.0.1"}
+    setup_testing_defaults(environ)
+    seen: list[str] = []
+    result = application(environ, lambda status, headers, exc_info=None: seen.append(status))
+    try:
+        body = b"".join(result).decode()
+    finally:
+        result.close()  # request_finished
+    return int(seen[0].split()[0]), body
+
+
+def _server_closes_our_connection() -> None:
+    import psycopg
+    from django.db import connection
+
+    pid = connection.connection.info.backend_pid
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432, user=settings_dict["USER"],
+        dbname=settings_dict["NAME"], autocommit=True,
+    ) as other:
+        assert other.execute("SELECT pg_terminate_backend(%s, 5000)", [pid]).fetchone()[0]
 
 
 @pytest.mark.django_db

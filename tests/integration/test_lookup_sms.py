@@ -241,22 +241,20 @@ def test_lookup_is_one_query_for_all_codes(dossiers, django_assert_max_num_queri
 
 
 def test_sms_answer_reads_the_database_once(dossiers, django_assert_max_num_queries):
-    # The paid path reads only some columns of the dossier (no procedure): anything it uses later,
-    # down to the reply's encoding, must come from that one read, not from a deferred field's query.
+    # Everything the paid path uses, down to the agency's own template and the reply's encoding, comes
+    # from that one read.
     from motcua.lookup.replies import answer_text
     from motcua.messaging.outbox import build_message
 
     with django_assert_max_num_queries(1):
         answer = answer_text(f"MCKH {CODE} {CODE2}")
-        reply = build_message(
-            kind="lookup_reply", cause="c", agency=answer.dossiers[0].agency, to="84912345678", text=answer.text
-        )
+        reply = build_message(kind="lookup_reply", cause="c", agency=answer.agency, to="84912345678", text=answer.text)
     assert reply.text == f"{on_time_reply(CODE)} {late_reply(CODE2)}"
     assert [d.agency.code for d in answer.dossiers] == [dossiers[CODE].agency.code, dossiers[CODE2].agency.code]
 
 
 # NUL is left out here: PostgreSQL refuses it in a text column, and recording the MO (messaging.inbound)
-# must strip it first. answer_mo itself copes with it (next test).
+# must strip it first. answer_text itself copes with it (next test).
 _NO_NUL = st.characters(blacklist_characters="\x00")
 
 
@@ -274,12 +272,12 @@ def test_any_text_gets_a_reply(dossiers, text):
 
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=200) | st.from_regex(r"MCKH ?[0-9\x00 ]{0,20}", fullmatch=True))
-def test_answer_mo_copes_with_any_text_including_nul(dossiers, text):
-    from motcua.lookup.replies import answer_mo
+def test_answer_text_copes_with_any_text_including_nul(dossiers, text):
+    from motcua.lookup.replies import answer_text
 
-    outcome, reply = answer_mo(text)
-    assert reply.strip() and "\x00" not in reply
-    assert outcome in {"answered", "unknown_code", "bad_syntax", "no_code"}
+    reply = answer_text(text)
+    assert reply.text.strip() and "\x00" not in reply.text
+    assert reply.outcome in {"answered", "unknown_code", "bad_syntax", "no_code"}
 
 
 def test_agency_lookup_template_is_used(dossiers, province):
@@ -306,3 +304,48 @@ def test_supplement_wait_is_not_the_agencys_delay(make_dossier):
     services.apply_event(d, "supplement_requested", actor="test", at=now - timedelta(days=19))
 
     assert send("MCKH 0161701234").reply.text == on_time_reply(CODE, "Chờ bổ sung")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reply_and_mo_are_both_kept_or_neither(dossiers):
+    # Committed, as in production (each request commits on its own), and inside a caller's transaction.
+    from django.db import IntegrityError, transaction
+
+    from motcua.messaging.inbound import save_pair
+
+    first = send(f"MCKH {CODE}", remote_id="p-1")
+    assert first.incoming.pk and first.reply.pk and first.incoming.reply_id == first.reply.pk
+    again = send(f"MCKH {CODE}", remote_id="p-1")
+    assert again.duplicate and again.incoming.pk == first.incoming.pk and again.reply.text == first.reply.text
+    assert (IncomingMessage.objects.count(), Message.objects.count()) == (1, 1)
+
+    # Inside a caller's transaction a redelivery leaves that transaction usable.
+    with transaction.atomic():
+        assert send(f"MCKH {CODE}", remote_id="p-1").duplicate
+        send(f"MCKH {CODE}", remote_id="p-2")
+    assert (IncomingMessage.objects.count(), Message.objects.count()) == (2, 2)
+
+    # The MO insert failing takes the reply with it (a reply row without its MO would be sent unpaid).
+    reply = Message(kind="lookup_reply", cause="reply:orphan", to="84912345678", text="x")
+    mo = IncomingMessage(connection="sim", remote_id="p-1", sender="84912345678", recipient="8083", text="x")
+    with pytest.raises(IntegrityError):
+        save_pair(reply, mo)
+    assert not Message.objects.filter(cause="reply:orphan").exists()
+
+
+def test_lookup_answers_every_mo_through_the_handler_it_registered_with_messaging(dossiers):
+    from motcua.lookup.replies import answer_text
+    from motcua.messaging import inbound
+
+    assert inbound.mo_handler() is answer_text
+
+
+def test_without_an_mo_handler_an_mo_is_a_clear_error_and_nothing_is_recorded(dossiers, monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from motcua.messaging import inbound
+
+    monkeypatch.setattr(inbound, "_mo_handler", None)
+    with pytest.raises(ImproperlyConfigured, match="set_mo_handler"):
+        send("MCKH 0161701234")
+    assert not IncomingMessage.objects.exists() and not Message.objects.exists()
