@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "motcua.dossiers",
     "motcua.messaging",
+    "motcua.callbacks",
     "motcua.lookup",
     "motcua.desk",
     "motcua.ops",
@@ -161,6 +162,23 @@ MOTCUA = {
     "TRUSTED_PROXIES": frozenset(a.strip() for a in env("MOTCUA_TRUSTED_PROXIES").split(",") if a.strip()),
     # Optional bearer token for /metrics ("" = open; then restrict /metrics at the reverse proxy).
     "METRICS_TOKEN": env("MOTCUA_METRICS_TOKEN"),
+}
+
+# --- callbacks to one-stop software (motcua.callbacks, `motcua callbacks`; README lists them) -------
+MOTCUA |= {
+    # Each POST gives up after this many seconds (connecting and answering together).
+    "CALLBACK_TIMEOUT": float(env("MOTCUA_CALLBACK_TIMEOUT", "5")),
+    # Requests in flight at once, in all, and to one callback address.
+    "CALLBACK_IN_FLIGHT": int(env("MOTCUA_CALLBACK_IN_FLIGHT", "16")),
+    "CALLBACK_IN_FLIGHT_PER_URL": int(env("MOTCUA_CALLBACK_IN_FLIGHT_PER_URL", "4")),
+    # An event not accepted this long after it happened is given up (shown in the desk, can be retried).
+    "CALLBACK_GIVE_UP_AFTER": int(env("MOTCUA_CALLBACK_GIVE_UP_AFTER", str(24 * 3600))),
+    # An event left "sending" this long (the sender was killed) is sent again.
+    "CALLBACK_STUCK_AFTER": int(env("MOTCUA_CALLBACK_STUCK_AFTER", "60")),
+    # Events delivered or given up are deleted after this many days.
+    "CALLBACK_KEEP_DAYS": int(env("MOTCUA_CALLBACK_KEEP_DAYS", "30")),
+    # Allow http:// callback addresses beyond this machine (a closed network); otherwise https:// only.
+    "CALLBACK_ALLOW_HTTP": env_bool("MOTCUA_CALLBACK_ALLOW_HTTP", False),
 }
 
 # One cache for every web process on every machine: the public lookup's rate limit and the desk's

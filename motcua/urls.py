@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from motcua.callbacks.api import router as callbacks_router
 from motcua.desk import receipt as desk_receipt
 from motcua.dossiers.api import api, api_urls
 from motcua.lookup.api import router as lookup_router
@@ -9,6 +10,7 @@ from motcua.messaging import gateway_views
 from motcua.messaging import views as messaging_views
 
 api.add_router("/v1/lookup", lookup_router)
+api.add_router("/v1/dossiers", callbacks_router)
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/desk/", permanent=False)),

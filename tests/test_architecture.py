@@ -1,6 +1,6 @@
 """The package graph of pyproject.toml's ``[tool.importlinter]`` contracts holds.
 
-desk > lookup | ops > messaging > dossiers > common > domain, with the project modules (settings, urls,
+desk > lookup | ops | callbacks > messaging > dossiers > common > domain, with the project modules (settings, urls,
 wsgi, cli) on top, and a domain core free of Django: a lower package never imports a higher one, not
 even inside a function. A broken contract fails here with import-linter's own account of the chain.
 """

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from motcua.desk import views
+from motcua.desk import callbacks, views
 
 app_name = "desk"
 urlpatterns = [
@@ -16,4 +16,5 @@ urlpatterns = [
     path("ket-noi", views.connections, name="connections"),
     path("bao-cao", views.report_page, name="reports"),
     path("bao-cao.xlsx", views.report_xlsx, name="reports_xlsx"),
+    path("callback", callbacks.callbacks, name="callbacks"),
 ]

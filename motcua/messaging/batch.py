@@ -18,6 +18,7 @@ from django.utils import timezone
 from motcua.domain import rules
 from motcua.messaging import outbox
 from motcua.messaging.models import BatchRun, Message
+from motcua.messaging.signals import message_status_changed
 from motcua.messaging.wakeup import notify_worker
 
 log = logging.getLogger(__name__)
@@ -117,8 +118,10 @@ def _flush(chunk: list[Message], report: BatchReport, dry_run: bool) -> None:
     existing = set(Message.objects.filter(cause__in=[m.cause for m in chunk]).values_list("cause", flat=True))
     fresh = [m for m in chunk if m.cause not in existing]
     if not dry_run:
-        Message.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=CHUNK)
-        notify_worker()  # bulk_create sends no post_save
+        with transaction.atomic():
+            Message.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=CHUNK)
+            message_status_changed.send(sender=Message, causes=[m.cause for m in fresh], status=None, at=None)
+            notify_worker()  # bulk_create sends no post_save
     for m in fresh:
         if m.status == "skipped":
             report.skipped_count += 1

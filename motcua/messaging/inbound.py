@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from motcua.domain.phones import try_normalise_phone
 from motcua.dossiers.models import Agency
-from motcua.messaging import outbox
+from motcua.messaging import outbox, signals
 from motcua.messaging.models import IncomingMessage, Kind, Message, Status
 from motcua.messaging.transports.base import IncomingSMS
 
@@ -148,6 +148,7 @@ def save_pair(reply: Message, incoming: IncomingMessage) -> bool:
             reply.save()
             incoming.reply = reply
             incoming.save()
+            signals.mo_answered.send(sender=IncomingMessage, incoming=incoming, reply=reply)
     except IntegrityError:
         if Message.objects.filter(cause=reply.cause).exists():
             return False

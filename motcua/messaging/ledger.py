@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 
 from motcua.messaging.models import Message, MessagePart, Status
+from motcua.messaging.signals import message_status_changed
 
 CLAIMED_FIELDS = ("id", "to", "text", "encoding", "attempts", "preferred_connection", "claim")
 
@@ -70,6 +71,7 @@ def record(connection_name: str, claims: Iterable[str], outcomes: Outcomes, now:
             mine.filter(id__in=outcomes.sent).update(
                 status=Status.SENT, sent_at=now, connection=connection_name, error=""
             )
+            message_status_changed.send(sender=Message, ids=outcomes.sent, status=Status.SENT, at=now)
         for (not_before, error), ids in outcomes.retry.items():
             mine.filter(id__in=ids).update(status=Status.QUEUED, not_before=not_before, error=error, claim="")
         for (not_before, error), ids in outcomes.retry_free.items():
@@ -80,6 +82,7 @@ def record(connection_name: str, claims: Iterable[str], outcomes: Outcomes, now:
             mine.filter(id__in=ids).update(
                 status=Status.FAILED, error=error, final_at=now, connection=connection_name
             )
+            message_status_changed.send(sender=Message, ids=ids, status=Status.FAILED, at=now)
 
 
 def apply_receipts(
@@ -137,3 +140,4 @@ def settle(message_ids: Iterable[int], now: datetime) -> None:
             final[status].append(message_id)
     for status, ids in final.items():
         Message.objects.filter(id__in=ids, status=Status.SENT).update(status=status, final_at=now)
+        message_status_changed.send(sender=Message, ids=ids, status=status, at=now)

@@ -29,6 +29,7 @@ from motcua.domain.smstext import (
 from motcua.domain.states import DossierState
 from motcua.dossiers.models import Agency, Dossier, DossierEvent
 from motcua.messaging.models import Kind, Message, Status, Template
+from motcua.messaging.signals import message_status_changed
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,7 @@ def save_once(message: Message) -> Message | None:
     try:
         with transaction.atomic():
             message.save()
+            message_status_changed.send(sender=Message, ids=[message.pk], status=None, at=None)
         return message
     except IntegrityError:
         return None

@@ -43,6 +43,7 @@ from motcua.messaging.connections import Router
 from motcua.messaging.heartbeat import record_connection_states
 from motcua.messaging.inbound import handle_incoming
 from motcua.messaging.models import GatewayReport, Message, MessagePart, Status
+from motcua.messaging.signals import message_status_changed
 from motcua.messaging.transports.base import (
     DeliveryReport,
     IncomingSMS,
@@ -355,6 +356,7 @@ class Worker:
                 Message.objects.filter(pk__in=expired, status=Status.SENT).update(
                     status=Status.EXPIRED, final_at=now, error="no delivery receipt"
                 )
+                message_status_changed.send(sender=Message, ids=expired, status=Status.EXPIRED, at=now)
             log.info("%d messages without a receipt marked expired", len(expired))
         record_connection_states(self.name, self.router.transports, now)
         if self.run_batch:

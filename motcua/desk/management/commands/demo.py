@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from motcua.callbacks.sender import Sender
 from motcua.desk.demo import seed_demo
 from motcua.desk.models import Role, StaffProfile
 from motcua.dossiers.models import Agency, ApiKey
@@ -54,6 +55,7 @@ class Command(BaseCommand):
             return
         stop = threading.Event()
         threading.Thread(target=Worker(name="demo").run_forever, args=(stop,), daemon=True).start()
+        threading.Thread(target=Sender(name="demo").run_forever, args=(stop,), daemon=True).start()
         call_command("runserver", o["addrport"], use_reloader=False, insecure_serving=True)
 
     @staticmethod

@@ -3,11 +3,12 @@ import threading
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from motcua.callbacks.sender import Sender
 from motcua.messaging.worker import Worker
 
 
 class Command(BaseCommand):
-    help = "Serve the web app and API (and, with --with-worker, the worker in the same process)."
+    help = "Serve the web app and API (and, with --with-worker, the worker and the callback sender in the same process)."
 
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
@@ -17,4 +18,5 @@ class Command(BaseCommand):
         if o["with_worker"]:
             stop = threading.Event()
             threading.Thread(target=Worker(name="embedded").run_forever, args=(stop,), daemon=True).start()
+            threading.Thread(target=Sender(name="embedded").run_forever, args=(stop,), daemon=True).start()
         call_command("runserver", o["addrport"], use_reloader=False, insecure_serving=True)
