@@ -2,7 +2,8 @@
 
 Staff and agency administrators see their agency and the agencies it replaced (a merged ward's
 staff finish the dossiers of the district that was abolished into it); the province administrator
-(Django superuser) sees all. Out-of-scope objects are answered with 404, not 403, so a URL does
+(a Django superuser, or a profile with the province administrator role) sees all, and only they see
+province-wide pages. Out-of-scope objects are answered with 404, not 403, so a URL does
 not even reveal that a dossier exists in another agency.
 """
 
@@ -43,7 +44,7 @@ class DeskUser:
 
     @property
     def role_label(self) -> str:
-        return "Quản trị tỉnh" if self.is_province_admin else Role(self.role).label
+        return str(Role.PROVINCE_ADMIN.label if self.is_province_admin else Role(self.role).label)
 
 
 def desk_user(user) -> DeskUser | None:
@@ -54,7 +55,24 @@ def desk_user(user) -> DeskUser | None:
     profile = StaffProfile.objects.select_related("agency").filter(user=user).first()
     if profile is None:
         return None
+    if profile.role == Role.PROVINCE_ADMIN:
+        return DeskUser(user.get_username(), None, "province_admin")
+    if profile.agency is None:  # an agency role without an agency: nothing to see yet
+        return None
     return DeskUser(user.get_username(), profile.agency, profile.role)
+
+
+def is_province_admin(user) -> bool:
+    """The one test for province-wide pages (all agencies' reports, the simulator, the Django admin's
+    data): an active superuser, or an active account with the province administrator role."""
+    who = desk_user(user) if user is not None else None
+    return who is not None and who.is_province_admin
+
+
+def is_agency_admin(user) -> bool:
+    """An administrator of one agency (not the province administrator)."""
+    who = desk_user(user) if user is not None else None
+    return who is not None and who.role == Role.AGENCY_ADMIN
 
 
 def agency_ids(agency: Agency) -> set[int]:
@@ -84,8 +102,9 @@ def visible_messages(who: DeskUser) -> QuerySet[Message]:
     return messages_of(agency_ids(who.agency))
 
 
-def desk_view(admin_only: bool = False) -> Callable:
-    """Login required (to the desk's own login page), then a profile; ``request.desk`` is the DeskUser."""
+def desk_view(admin_only: bool = False, province_only: bool = False) -> Callable:
+    """Login required (to the desk's own login page), then a profile; ``request.desk`` is the DeskUser.
+    ``admin_only``: agency or province administrators; ``province_only``: the province administrator."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @login_required(login_url="desk:login")
@@ -94,7 +113,7 @@ def desk_view(admin_only: bool = False) -> Callable:
             who = desk_user(request.user)
             if who is None:
                 return render(request, "desk/no_access.html", status=403)
-            if admin_only and not who.is_admin:
+            if (admin_only and not who.is_admin) or (province_only and not who.is_province_admin):
                 return render(request, "desk/no_access.html", {"admin_only": True, "desk": who}, status=403)
             request.desk = who
             return view(request, *args, **kwargs)

@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from motcua.desk.models import StaffProfile
+from motcua.desk.models import AuditEntry, StaffProfile, TemplateVersion
+
+
+def province_superuser_only(request) -> bool:
+    """The Django admin edits every agency's data directly: it is for the province superuser alone.
+    Agency administrators manage their own staff and keys in the desk, where every action is audited."""
+    return request.user.is_active and request.user.is_superuser
+
+
+admin.site.has_permission = province_superuser_only
 
 
 @admin.register(StaffProfile)
@@ -9,3 +18,28 @@ class StaffProfileAdmin(admin.ModelAdmin):
     list_filter = ("role", "agency")
     search_fields = ("user__username", "agency__code", "agency__name")
     autocomplete_fields = ("user",)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of what happened: shown, never edited or deleted."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ("at", "actor", "action", "agency", "target")
+    list_filter = ("action", "agency")
+
+
+@admin.register(TemplateVersion)
+class TemplateVersionAdmin(ReadOnlyAdmin):
+    list_display = ("agency", "kind", "number", "author", "created_at")
+    list_filter = ("kind", "agency")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from motcua.desk import callbacks, views
+from motcua.desk import audit, callbacks, keys, staff, views
 
 app_name = "desk"
 urlpatterns = [
@@ -17,4 +17,11 @@ urlpatterns = [
     path("bao-cao", views.report_page, name="reports"),
     path("bao-cao.xlsx", views.report_xlsx, name="reports_xlsx"),
     path("callback", callbacks.callbacks, name="callbacks"),
+    path("can-bo", staff.staff_list, name="staff"),
+    path("can-bo/<int:pk>/trang-thai", staff.staff_active, name="staff_active"),
+    path("can-bo/<int:pk>/mat-khau", staff.staff_password, name="staff_password"),
+    path("ca-nhan", staff.my_profile, name="profile"),
+    path("khoa-api", keys.api_keys, name="keys"),
+    path("khoa-api/<int:pk>/thu-hoi", keys.revoke_key, name="key_revoke"),
+    path("nhat-ky", audit.audit_log, name="audit"),
 ]
