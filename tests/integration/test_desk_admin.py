@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures shared with test_desk are imported by name)
 """Roles, "Cán bộ", "Khóa API" and the audit log, through Django's test client."""
 
 from __future__ import annotations
