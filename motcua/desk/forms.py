@@ -23,6 +23,8 @@ class ProcedureChoice(forms.ModelChoiceField):
         prefix = f"[{obj.agency.code}] " if self.show_agency else ""
         days = _("trong ngày") if obj.same_day else _("%(days)s ngày làm việc") % {
             "days": f"{obj.processing_days.normalize():f}"}
+        if obj.same_day and "trong ngày" in obj.name.lower():
+            return f"{prefix}{obj.code} — {obj.name}"  # the name already says it: no "(…) (trong ngày)"
         return f"{prefix}{obj.code} — {obj.name} ({days})"
 
 

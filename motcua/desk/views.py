@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
@@ -37,9 +37,10 @@ from motcua.desk.access import (
 )
 from motcua.desk.forms import ReceiveForm, check_phone, parse_local, to_input
 from motcua.desk.receipt import receipt_url
-from motcua.domain import rules
+from motcua.domain import figures, rules
 from motcua.domain.ontime import OnTime
 from motcua.domain.phones import InvalidPhone, normalise_phone
+from motcua.domain.receipt_codes import DEFAULT_CODE_FORMAT, format_receipt_code
 from motcua.domain.smstext import (
     ALLOWED_PLACEHOLDERS,
     DEFAULT_TEMPLATES,
@@ -58,7 +59,7 @@ from motcua.domain.smstext import (
 )
 from motcua.domain.states import FINISHED_STATES, DossierState
 from motcua.dossiers import services
-from motcua.dossiers.models import Agency, Dossier, DossierEvent, Procedure
+from motcua.dossiers.models import ENCODING_POLICIES, Agency, ApiKey, Dossier, DossierEvent, Procedure
 from motcua.messaging import outbox
 from motcua.messaging.connections import build_transport, carriers_of, split_urls
 from motcua.messaging.models import BatchRun, IncomingMessage, Kind, Message, MessagePart, Status, Template
@@ -122,11 +123,12 @@ def tomorrow_range(now: datetime) -> tuple[datetime, datetime]:
 
 
 def filter_dossiers(qs, name: str, now: datetime):
-    """The daily lists. "Mai đến hạn" is exactly the apology batch's candidate set (outbox.apology_candidates)."""
+    """The daily lists. "Mai đến hạn, chưa có kết quả" holds the dossiers still open and due tomorrow
+    (``figures.is_due_without_result``): a withdrawn, stopped or rejected dossier waits for nothing."""
     if name == "mai-den-han":
         lo, hi = tomorrow_range(now)
         return qs.filter(appointment_at__gte=lo, appointment_at__lt=hi).exclude(
-            state__in=[DossierState.RESULT_READY, DossierState.RETURNED]).order_by("appointment_at", "pk")
+            state__in=[s.value for s in figures.NO_LONGER_DUE]).order_by("appointment_at", "pk")
     if name == "tre-han":  # still open and late by the on-time rule (Dossier.late_after)
         return qs.filter(state__in=OPEN_STATES, late_after__lt=now).order_by("appointment_at", "pk")
     if name == "cho-bo-sung":
@@ -174,8 +176,18 @@ def dossier_list(request: HttpRequest) -> HttpResponse:
     tabs = [(key, label, filter_dossiers(base, key, now).count() if key else None) for key, label in FILTERS.items()]
     return render(request, "desk/list.html", {
         "desk": who, "rows": rows, "page": page, "filters": FILTERS, "current": name, "q": q,
-        "tabs": tabs, "batch_time": settings.MOTCUA["BATCH_TIME"],
+        "tabs": tabs, "batch_time": settings.MOTCUA["BATCH_TIME"], "example_code": example_code(who, now),
     })
+
+
+def example_code(who, now: datetime) -> str:
+    """A receipt code in the form this desk issues (agency, year, serial), for the search box's hint."""
+    agency = who.agency.current().code if who.agency else "016"
+    try:
+        return format_receipt_code(settings.MOTCUA.get("RECEIPT_CODE_FORMAT") or DEFAULT_CODE_FORMAT, agency,
+                                   timezone.localtime(now).year, 123)
+    except ValueError:
+        return format_receipt_code(DEFAULT_CODE_FORMAT, agency, timezone.localtime(now).year, 123)
 
 
 # --- receiving --------------------------------------------------------------------------------
@@ -240,10 +252,28 @@ def timeline(dossier: Dossier) -> list[dict]:
     loose: list[Message] = []
     for m in msgs:
         (by_event.setdefault(m.event_id, []) if m.event_id else loose).append(m)
-    items = [{"at": e.occurred_at, "event": e, "messages": by_event.get(e.pk, []), **event_labels(e)}
-             for e in dossier.events.order_by("occurred_at", "id")]
+    events = list(dossier.events.order_by("occurred_at", "id"))
+    names = actor_names({e.actor for e in events})
+    items = [{"at": e.occurred_at, "event": e, "messages": by_event.get(e.pk, []), "actor": names.get(e.actor, e.actor),
+              **event_labels(e)} for e in events]
     items += [{"at": m.created_at, "event": None, "messages": [m]} for m in loose]
     return sorted(items, key=lambda i: i["at"])
+
+
+def actor_names(actors: set[str]) -> dict[str, str]:
+    """How the timeline names who did something: a person's full name (and account), a key's name.
+    The event log stores ``user:<username>`` and ``key:<prefix>``, which stay stable if a name changes."""
+    users = {a.split(":", 1)[1] for a in actors if a.startswith("user:")}
+    keys = {a.split(":", 1)[1] for a in actors if a.startswith("key:")}
+    names: dict[str, str] = {}
+    for user in get_user_model().objects.filter(username__in=users):
+        full = f"{user.last_name} {user.first_name}".strip()  # Vietnamese order: family name first
+        names[f"user:{user.username}"] = f"{full} ({user.username})" if full else user.username
+    for key in ApiKey.objects.filter(prefix__in=keys).select_related("agency"):
+        names[f"key:{key.prefix}"] = _("khóa API “%(name)s”") % {"name": key.name}
+    if "demo" in actors:
+        names["demo"] = _("dữ liệu mẫu")
+    return names
 
 
 def event_labels(event: DossierEvent) -> dict:
@@ -368,7 +398,7 @@ def preview(agency: Agency, kind: str, text: str) -> dict:
     return {
         "ok": True, "text": body, "encoding": "GSM 7-bit" if parts.encoding == "gsm" else "UCS-2 (Unicode)",
         "units": parts.units, "parts": parts.parts, "cost": estimate_cost(parts.parts, price),
-        "price_per_part": price, "policy": policy,
+        "cost_text": figures.format_vnd(estimate_cost(parts.parts, price)), "price_per_part": price, "policy": policy,
     }
 
 
@@ -448,6 +478,11 @@ def connection_rows(sms_url: str) -> list[dict]:
     return rows
 
 
+def encoding_label(policy: str) -> str:
+    """The setting as staff read it ("Có dấu (UCS-2)"), not its stored value."""
+    return str(dict(ENCODING_POLICIES).get(policy, policy))
+
+
 @desk_view(admin_only=True)
 @require_GET
 def connections(request: HttpRequest) -> HttpResponse:
@@ -460,12 +495,12 @@ def connections(request: HttpRequest) -> HttpResponse:
     setting_rows = [
         (_("Từ khóa tra cứu"), conf["KEYWORD"], "MOTCUA_KEYWORD"),
         (_("Đầu số"), conf["SHORT_CODE"], "MOTCUA_SHORT_CODE"),
-        (_("Giá một tin tra cứu (đồng)"), conf["MO_PRICE"], "MOTCUA_MO_PRICE"),
-        (_("Giá một phần tin gửi đi (đồng)"), conf["PRICE_PER_PART"], "MOTCUA_PRICE_PER_PART"),
+        (_("Giá một tin tra cứu (đồng)"), figures.format_vnd(conf["MO_PRICE"]), "MOTCUA_MO_PRICE"),
+        (_("Giá một phần tin gửi đi (đồng)"), figures.format_vnd(conf["PRICE_PER_PART"]), "MOTCUA_PRICE_PER_PART"),
         (_("Giờ yên lặng"), conf["QUIET_HOURS"] or _("không"), "MOTCUA_QUIET_HOURS"),
         (_("Giờ gửi tin xin lỗi"), conf["BATCH_TIME"], "MOTCUA_BATCH_TIME"),
         (_("Hạn chót gửi bù"), conf["BATCH_CUTOFF"], "MOTCUA_BATCH_CUTOFF"),
-        (_("Kiểu tin nhắn mặc định"), conf["ENCODING_POLICY"], "MOTCUA_ENCODING_POLICY"),
+        (_("Kiểu tin nhắn mặc định"), encoding_label(conf["ENCODING_POLICY"]), "MOTCUA_ENCODING_POLICY"),
     ]
     return render(request, "desk/connections.html", {
         "desk": who, "connections": connection_rows(conf["SMS_URL"]),
@@ -508,8 +543,9 @@ def build_for(who, chosen: Agency | None, start: date, end: date, group: str) ->
         ids = agency_ids(chosen)
         msgs = messages_of(ids)
         dossiers = Dossier.objects.filter(agency_id__in=ids)
-        # A lookup belongs to an agency through the dossier it was answered about.
-        mo = IncomingMessage.objects.filter(reply__dossier__agency_id__in=ids)
+        # A lookup belongs to the agency its reply was about: the reply carries that agency (its
+        # encoding policy applied), and the same rule puts the reply in this agency's message figures.
+        mo = IncomingMessage.objects.filter(Q(reply__agency_id__in=ids) | Q(reply__dossier__agency_id__in=ids))
     return report_lib.build_report(msgs, mo, dossiers, start, end, group)
 
 

@@ -1,0 +1,265 @@
+"""Every figure the desk and its exports show, defined once.
+
+The desk reads rows from the database and hands them to these functions, so a figure on a page, in
+an Excel file and in a test is computed by the same code. Rules that decide what counts:
+
+- On-time rate: dossiers that finished in the period (result ready, returned, stopped, rejected);
+  a withdrawn dossier is left out, because the citizen ended it: it was neither on time nor late.
+- "Due tomorrow, no result yet": open dossiers only. A dossier withdrawn, stopped, rejected or with
+  its result is not waiting for anything.
+- Messages sent to staff's own phones as tests are left out of every figure: they are not service.
+- Delivery rate: delivered ÷ handed to a telco. Skipped messages never left and queued ones have not
+  yet, so they would only blur the rate.
+- Lookups (MO): each charged at the configured price; revenue is the sum of the recorded prices.
+- Costs of outgoing SMS are estimates (parts × configured price per part): the telco's bill decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from motcua.domain.states import FINISHED_STATES, DossierState
+
+# Causes of messages staff sent to themselves from the template editor.
+TEST_CAUSE_PREFIX = "desk-test:"
+
+ON_TIME_COUNTED = frozenset(FINISHED_STATES - {DossierState.WITHDRAWN})
+# States in which a dossier no longer waits for a result (the "due tomorrow" list leaves them out).
+NO_LONGER_DUE = frozenset(FINISHED_STATES)
+HANDED_OVER = ("sent", "delivered", "undelivered", "expired", "failed", "to_gateway")
+DELIVERED = "delivered"
+SKIPPED = "skipped"
+
+
+def rate(part: int, whole: int) -> float | None:
+    """Percentage with one decimal, or None when there is nothing to divide by (shown as "—")."""
+    return round(100 * part / whole, 1) if whole else None
+
+
+def group_digits(n: int) -> str:
+    """``8000`` → ``8.000``: Vietnamese writes a dot between thousands."""
+    sign = "-" if n < 0 else ""
+    return sign + f"{abs(int(n)):,}".replace(",", ".")
+
+
+def format_vnd(amount: int) -> str:
+    """``8000`` → ``8.000 đ``."""
+    return f"{group_digits(amount)} đ"
+
+
+def is_test_cause(cause: str) -> bool:
+    return cause.startswith(TEST_CAUSE_PREFIX)
+
+
+# --- dossiers ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FinishedDossier:
+    state: str
+    late: bool  # the stored on-time status: it has an instant after which it was late
+
+
+@dataclass(frozen=True)
+class OnTimeFigure:
+    on_time: int
+    late: int
+
+    @property
+    def total(self) -> int:
+        return self.on_time + self.late
+
+    @property
+    def rate(self) -> float | None:
+        return rate(self.on_time, self.total)
+
+
+def on_time_figure(dossiers: Iterable[FinishedDossier]) -> OnTimeFigure:
+    on_time = late = 0
+    for d in dossiers:
+        if d.state not in ON_TIME_COUNTED:
+            continue
+        if d.late:
+            late += 1
+        else:
+            on_time += 1
+    return OnTimeFigure(on_time, late)
+
+
+def is_due_without_result(state: str, appointment_day: date, day: date) -> bool:
+    """On the "Mai đến hạn, chưa có kết quả" list of ``day - 1``: due on ``day`` and still open."""
+    return appointment_day == day and state not in NO_LONGER_DUE
+
+
+# --- outgoing messages ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    kind: str
+    status: str
+    parts: int
+    cost: int  # estimated, in đồng
+    cause: str = ""
+
+
+@dataclass
+class KindFigure:
+    kind: str
+    statuses: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+    parts: int = 0
+    cost: int = 0
+
+    @property
+    def handed(self) -> int:
+        return sum(self.statuses.get(s, 0) for s in HANDED_OVER)
+
+    @property
+    def delivered(self) -> int:
+        return self.statuses.get(DELIVERED, 0)
+
+    @property
+    def delivery_rate(self) -> float | None:
+        return rate(self.delivered, self.handed)
+
+    def add(self, row: MessageRow) -> None:
+        self.statuses[row.status] = self.statuses.get(row.status, 0) + 1
+        self.total += 1
+        self.parts += row.parts
+        self.cost += row.cost
+
+
+@dataclass
+class MessageFigures:
+    kinds: list[KindFigure]
+    totals: KindFigure
+
+    def status_list(self, figure: KindFigure, statuses: Sequence[str]) -> list[int]:
+        return [figure.statuses.get(s, 0) for s in statuses]
+
+
+def message_figures(rows: Iterable[MessageRow], kind_order: Sequence[str] = ()) -> MessageFigures:
+    """Per kind and in total: count by status, parts, estimated cost. Test sends are left out."""
+    by_kind: dict[str, KindFigure] = {}
+    totals = KindFigure(kind="")
+    for row in rows:
+        if is_test_cause(row.cause):
+            continue
+        by_kind.setdefault(row.kind, KindFigure(kind=row.kind)).add(row)
+        totals.add(row)
+    order = [k for k in kind_order if k in by_kind] + sorted(k for k in by_kind if k not in kind_order)
+    return MessageFigures([by_kind[k] for k in order], totals)
+
+
+# --- incoming messages (lookups) --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LookupFigure:
+    count: int
+    revenue: int
+    charged: int
+
+
+def lookup_figure(prices: Iterable[int]) -> LookupFigure:
+    """Lookups received, how many were charged, and the revenue (sum of the recorded prices)."""
+    count = revenue = charged = 0
+    for price in prices:
+        count += 1
+        revenue += price
+        charged += 1 if price > 0 else 0
+    return LookupFigure(count, revenue, charged)
+
+
+# --- monthly usage and the telco's bill -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UsageLine:
+    """One line of a monthly statement: an agency's month of SMS parts and charged lookups."""
+
+    agency: str
+    month: str  # "YYYY-MM"
+    parts: int
+    lookups: int
+
+
+@dataclass(frozen=True)
+class Usage:
+    agency: str
+    month: str
+    messages: int
+    parts: int
+    cost: int  # estimated
+    lookups: int
+    revenue: int
+
+
+def monthly_usage(
+    messages: Iterable[tuple[str, datetime | date, MessageRow]],
+    lookups: Iterable[tuple[str, datetime | date, int]],
+    months: Iterable[tuple[str, str]] = (),
+) -> list[Usage]:
+    """Per (agency code, month): messages, SMS parts and their estimated cost, charged lookups and their
+    revenue. ``messages`` are (agency, when, row); ``lookups`` are (agency, when, price); ``months`` adds
+    empty lines that must appear anyway. Test sends are left out."""
+    acc: dict[tuple[str, str], list[int]] = {key: [0, 0, 0, 0, 0] for key in months}
+    for agency, when, row in messages:
+        if is_test_cause(row.cause):
+            continue
+        entry = acc.setdefault((agency, f"{when:%Y-%m}"), [0, 0, 0, 0, 0])
+        entry[0] += 1
+        entry[1] += row.parts
+        entry[2] += row.cost
+    for agency, when, price in lookups:
+        entry = acc.setdefault((agency, f"{when:%Y-%m}"), [0, 0, 0, 0, 0])
+        if price > 0:
+            entry[3] += 1
+            entry[4] += price
+    return [Usage(a, m, *acc[(a, m)]) for a, m in sorted(acc)]
+
+
+@dataclass(frozen=True)
+class Difference:
+    agency: str
+    month: str
+    ours_parts: int | None  # None: the line is missing on our side
+    theirs_parts: int | None  # None: missing from the telco's file
+    ours_lookups: int | None
+    theirs_lookups: int | None
+
+    @property
+    def parts_delta(self) -> int | None:
+        if self.ours_parts is None or self.theirs_parts is None:
+            return None
+        return self.theirs_parts - self.ours_parts
+
+    @property
+    def lookups_delta(self) -> int | None:
+        if self.ours_lookups is None or self.theirs_lookups is None:
+            return None
+        return self.theirs_lookups - self.ours_lookups
+
+    @property
+    def matches(self) -> bool:
+        return self.parts_delta == 0 and self.lookups_delta == 0
+
+
+def reconcile(ours: Iterable[UsageLine], theirs: Iterable[UsageLine]) -> list[Difference]:
+    """Line by line, on (agency, month): both sides' parts and lookups. Lines that agree are kept too
+    (``matches``), so the page can show the whole statement with the differences marked."""
+    mine = {(u.agency, u.month): u for u in ours}
+    telco: dict[tuple[str, str], UsageLine] = {}
+    for u in theirs:  # a file may list one agency and month on several lines: they add up
+        key = (u.agency, u.month)
+        prev = telco.get(key)
+        telco[key] = u if prev is None else UsageLine(u.agency, u.month, prev.parts + u.parts, prev.lookups + u.lookups)
+    out = []
+    for key in sorted(set(mine) | set(telco)):
+        a, b = mine.get(key), telco.get(key)
+        out.append(Difference(key[0], key[1], a.parts if a else None, b.parts if b else None,
+                              a.lookups if a else None, b.lookups if b else None))
+    return out

@@ -1,0 +1,107 @@
+"""Each figure against a small dataset whose answers were worked out by hand (in the comments)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from motcua.domain import figures as f
+from motcua.domain.figures import FinishedDossier, MessageRow, UsageLine
+
+# Ten outgoing messages of one month. Hand totals, test send excluded:
+#   result: delivered(2 parts, 1600) + undelivered(1, 800) + skipped(0, 0)       = 3 msgs, 3 parts, 2400
+#   supplement: delivered(1, 800) + sent(1, 800) + queued(1, 800)                = 3 msgs, 3 parts, 2400
+#   lookup_reply: to_gateway(1, 800) + delivered(3, 2400) + failed(1, 800)       = 3 msgs, 5 parts, 4000
+#   test send (delivered, 1 part, 800): left out
+#   totals: 9 messages, 11 parts, 8800 đ; handed over = 2 (result) + 2 (supplement: delivered, sent)
+#   + 3 (lookup) = 7; delivered = 1 + 1 + 1 = 3 → 42.9 %
+MESSAGES = [
+    MessageRow("result", "delivered", 2, 1600),
+    MessageRow("result", "undelivered", 1, 800),
+    MessageRow("result", "skipped", 0, 0),
+    MessageRow("supplement", "delivered", 1, 800),
+    MessageRow("supplement", "sent", 1, 800),
+    MessageRow("supplement", "queued", 1, 800),
+    MessageRow("lookup_reply", "to_gateway", 1, 800),
+    MessageRow("lookup_reply", "delivered", 3, 2400),
+    MessageRow("lookup_reply", "failed", 1, 800),
+    MessageRow("result", "delivered", 1, 800, cause="desk-test:7:1"),
+]
+
+
+def test_message_figures_by_kind_and_in_total():
+    figs = f.message_figures(MESSAGES, ["result", "supplement", "apology", "lookup_reply"])
+    assert [k.kind for k in figs.kinds] == ["result", "supplement", "lookup_reply"]
+    result, supplement, lookup = figs.kinds
+    assert (result.total, result.parts, result.cost, result.handed, result.delivered) == (3, 3, 2400, 2, 1)
+    assert result.delivery_rate == 50.0
+    assert (supplement.total, supplement.parts, supplement.cost, supplement.handed) == (3, 3, 2400, 2)
+    assert (lookup.total, lookup.parts, lookup.cost, lookup.handed, lookup.delivered) == (3, 5, 4000, 3, 1)
+    t = figs.totals
+    assert (t.total, t.parts, t.cost, t.handed, t.delivered, t.delivery_rate) == (9, 11, 8800, 7, 3, 42.9)
+    statuses = ["queued", "sent", "delivered", "undelivered", "failed", "skipped", "to_gateway"]
+    # The total row has a figure in every status column (the sum of the kinds above).
+    assert figs.status_list(t, statuses) == [1, 1, 3, 1, 1, 1, 1]
+
+
+def test_on_time_rate_leaves_withdrawn_dossiers_out():
+    # 3 on time (returned, result ready, stopped), 1 late (returned), 2 withdrawn (one "late"): 3/4 = 75 %
+    dossiers = [
+        FinishedDossier("returned", False), FinishedDossier("result_ready", False), FinishedDossier("stopped", False),
+        FinishedDossier("returned", True), FinishedDossier("withdrawn", False), FinishedDossier("withdrawn", True),
+        FinishedDossier("processing", False),  # not finished: not counted either
+    ]
+    fig = f.on_time_figure(dossiers)
+    assert (fig.on_time, fig.late, fig.total, fig.rate) == (3, 1, 4, 75.0)
+    assert f.on_time_figure([]).rate is None
+
+
+def test_due_tomorrow_without_result_is_open_dossiers_only():
+    tomorrow = date(2026, 12, 8)
+    assert f.is_due_without_result("processing", tomorrow, tomorrow)
+    assert f.is_due_without_result("supplement_requested", tomorrow, tomorrow)
+    for closed in ("withdrawn", "stopped", "rejected", "result_ready", "returned"):
+        assert not f.is_due_without_result(closed, tomorrow, tomorrow)
+    assert not f.is_due_without_result("processing", date(2026, 12, 9), tomorrow)
+
+
+def test_lookups_count_and_revenue():
+    # three charged lookups at 1,000 đ and one free (sent to another number): 4 lookups, 3 charged, 3,000 đ
+    fig = f.lookup_figure([1000, 1000, 0, 1000])
+    assert (fig.count, fig.charged, fig.revenue) == (4, 3, 3000)
+
+
+def test_vietnamese_thousands_separator():
+    assert f.format_vnd(8000) == "8.000 đ"
+    assert f.format_vnd(800) == "800 đ"
+    assert f.format_vnd(1234567) == "1.234.567 đ"
+    assert f.format_vnd(0) == "0 đ"
+    assert f.group_digits(-12000) == "-12.000"
+
+
+def test_monthly_usage_per_agency_and_month():
+    nov, dec = datetime(2026, 11, 30, 23), datetime(2026, 12, 1, 0, 5)
+    usage = f.monthly_usage(
+        [("016", nov, MESSAGES[0]), ("016", dec, MESSAGES[1]), ("016", dec, MESSAGES[7]),
+         ("010", dec, MESSAGES[3]), ("016", dec, MESSAGES[9])],
+        [("016", dec, 1000), ("016", dec, 1000), ("016", dec, 0), ("010", nov, 1000)],
+        months=[("051", "2026-12")],
+    )
+    assert usage == [
+        f.Usage("010", "2026-11", 0, 0, 0, 1, 1000),
+        f.Usage("010", "2026-12", 1, 1, 800, 0, 0),
+        f.Usage("016", "2026-11", 1, 2, 1600, 0, 0),
+        f.Usage("016", "2026-12", 2, 4, 3200, 2, 2000),  # the test send is not usage
+        f.Usage("051", "2026-12", 0, 0, 0, 0, 0),
+    ]
+
+
+def test_reconcile_line_by_line():
+    ours = [UsageLine("016", "2026-12", 40, 3), UsageLine("010", "2026-12", 10, 0), UsageLine("051", "2026-12", 5, 1)]
+    theirs = [UsageLine("016", "2026-12", 30, 3), UsageLine("016", "2026-12", 12, 0),  # two lines: 42 parts
+              UsageLine("010", "2026-12", 10, 0), UsageLine("099", "2026-12", 7, 2)]
+    diff = {(d.agency, d.month): d for d in f.reconcile(ours, theirs)}
+    assert diff["016", "2026-12"].parts_delta == 2 and diff["016", "2026-12"].lookups_delta == 0
+    assert not diff["016", "2026-12"].matches
+    assert diff["010", "2026-12"].matches
+    assert diff["051", "2026-12"].theirs_parts is None and not diff["051", "2026-12"].matches
+    assert diff["099", "2026-12"].ours_parts is None and diff["099", "2026-12"].theirs_lookups == 2
