@@ -5,6 +5,8 @@ the code path the API and the DVCQG sync use — so the desk can never send an S
 
 from __future__ import annotations
 
+import difflib
+import uuid
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -14,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,8 +28,8 @@ from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from motcua.common.clients import client_address
+from motcua.desk import audit, throttle
 from motcua.desk import reports as report_lib
-from motcua.desk import throttle
 from motcua.desk.access import (
     agency_ids,
     desk_view,
@@ -36,11 +39,12 @@ from motcua.desk.access import (
     visible_messages,
 )
 from motcua.desk.forms import ReceiveForm, check_phone, parse_local, to_input
+from motcua.desk.models import AuditAction, StaffProfile, TemplateVersion
 from motcua.desk.receipt import receipt_url
 from motcua.domain import figures, rules
 from motcua.domain.ontime import OnTime
 from motcua.domain.phones import InvalidPhone, normalise_phone
-from motcua.domain.receipt_codes import DEFAULT_CODE_FORMAT, format_receipt_code
+from motcua.domain.receipt_codes import DEFAULT_CODE_FORMAT, format_receipt_code, normalise_code
 from motcua.domain.smstext import (
     ALLOWED_PLACEHOLDERS,
     DEFAULT_TEMPLATES,
@@ -386,19 +390,22 @@ def sample_fields(agency: Agency) -> dict[str, str]:
     }
 
 
-def preview(agency: Agency, kind: str, text: str) -> dict:
-    """What the template editor shows: the errors, or the text as the phone will show it and its cost."""
+def preview(agency: Agency, kind: str, text: str, dossier: Dossier | None = None) -> dict:
+    """What the template editor shows: the errors, or the text as the phone will show it and its cost.
+    With ``dossier``, the exact text that dossier's citizen would receive (the outbox's own rendering)."""
     try:
         validate_template(kind, text)
     except TemplateError as e:
         return {"ok": False, "errors": e.messages}
     policy = outbox.encoding_policy(agency)
-    body, parts = prepare_text(render_template(text, sample_fields(agency)), policy)  # type: ignore[arg-type]
+    rendered = outbox.render_for(dossier, kind, text) if dossier else render_template(text, sample_fields(agency))
+    body, parts = prepare_text(rendered, policy)  # type: ignore[arg-type]
     price = settings.MOTCUA["PRICE_PER_PART"]
     return {
         "ok": True, "text": body, "encoding": "GSM 7-bit" if parts.encoding == "gsm" else "UCS-2 (Unicode)",
         "units": parts.units, "parts": parts.parts, "cost": estimate_cost(parts.parts, price),
         "cost_text": figures.format_vnd(estimate_cost(parts.parts, price)), "price_per_part": price, "policy": policy,
+        "dossier": dossier.code if dossier else "",
     }
 
 
@@ -406,12 +413,62 @@ def editable_agency(who, raw: str | None) -> Agency:
     agencies = visible_agencies(who)
     if not who.is_province_admin:
         return who.agency
-    if raw:
+    if raw and raw.isascii() and raw.isdigit() and len(raw) < 10:
         return get_object_or_404(agencies, pk=raw)
     first = agencies.filter(successor__isnull=True).first()
     if first is None:
         raise Http404(_("Chưa có cơ quan nào"))
     return first
+
+
+def preview_dossier(who, agency: Agency, raw: str) -> tuple[Dossier | None, str]:
+    """The agency's dossier with code ``raw`` for the preview, or why there is none."""
+    raw = (raw or "").strip()[:64]
+    if not raw:
+        return None, ""
+    found = visible_dossiers(who).filter(agency_id__in=agency_ids(agency), code=normalise_code(raw)).first()
+    if found is None:
+        return None, _("Không có hồ sơ mã %(code)s của cơ quan này.") % {"code": raw}
+    return found, ""
+
+
+def save_version(who, agency: Agency, kind: str, text: str, reverted_from: int | None = None) -> TemplateVersion:
+    """Every change of a template is a new numbered version (text empty: back to the default)."""
+    last = TemplateVersion.objects.filter(agency=agency, kind=kind).order_by("-number").first()
+    if last is None:
+        # The first recorded change: keep what was in force before it, so it can be reverted to.
+        before = Template.objects.filter(agency=agency, kind=kind).values_list("text", flat=True).first() or ""
+        last = TemplateVersion.objects.create(agency=agency, kind=kind, number=1, text=before,
+                                              author=_("(trước khi có lịch sử)"))
+    return TemplateVersion.objects.create(agency=agency, kind=kind, number=last.number + 1, text=text,
+                                          author=who.username, reverted_from=reverted_from)
+
+
+def apply_text(who, agency: Agency, kind: str, text: str, reverted_from: int | None = None) -> None:
+    with transaction.atomic():
+        version = save_version(who, agency, kind, text, reverted_from)  # before the change: it keeps the old text
+        if text:
+            Template.objects.update_or_create(agency=agency, kind=kind, defaults={"text": text})
+        else:
+            Template.objects.filter(agency=agency, kind=kind).delete()
+        action = (AuditAction.TEMPLATE_REVERTED if reverted_from else
+                  AuditAction.TEMPLATE_SAVED if text else AuditAction.TEMPLATE_RESET)
+        audit.record(who, action, f"{KIND_LABELS[kind]} v{version.number}", agency=agency, kind=kind,
+                     version=version.number)
+
+
+def version_rows(agency: Agency, kind: str) -> list[dict]:
+    """Newest first, each with the line-by-line difference from the version before it."""
+    versions = list(TemplateVersion.objects.filter(agency=agency, kind=kind).order_by("number"))
+    rows = []
+    previous = None
+    for v in versions:
+        old = (previous.text or DEFAULT_TEMPLATES[kind]) if previous else ""
+        new = v.text or DEFAULT_TEMPLATES[kind]
+        diff = [line for line in difflib.ndiff(old.splitlines(), new.splitlines()) if line[:1] in "+-"]
+        rows.append({"v": v, "diff": diff, "is_default": not v.text})
+        previous = v
+    return rows[::-1]
 
 
 @desk_view(admin_only=True)
@@ -422,30 +479,53 @@ def template_editor(request: HttpRequest) -> HttpResponse:
     kind = request.POST.get("kind") or request.GET.get("kind") or "result"
     if kind not in MESSAGE_KINDS:
         kind = "result"
+    here = f"{reverse('desk:templates')}?agency={agency.pk}&kind={kind}"
     custom = Template.objects.filter(agency=agency, kind=kind).first()
     text = custom.text if custom else DEFAULT_TEMPLATES[kind]
     errors: list[str] = []
     if request.method == "POST":
+        if request.POST.get("send_test"):
+            return send_test(request, who, agency, kind, here)
         if request.POST.get("reset"):
-            Template.objects.filter(agency=agency, kind=kind).delete()
+            apply_text(who, agency, kind, "")
             messages.success(request, _("Đã dùng lại mẫu mặc định cho “%(kind)s”.") % {"kind": KIND_LABELS[kind]})
-            return redirect(f"{reverse('desk:templates')}?agency={agency.pk}&kind={kind}")
-        text = request.POST.get("text", "")
-        try:
-            validate_template(kind, text)
-        except TemplateError as e:
-            errors = e.messages
+            return redirect(here)
+        revert = request.POST.get("revert", "")
+        if revert:
+            version = get_object_or_404(TemplateVersion, agency=agency, kind=kind,
+                                        number=int(revert) if revert.isascii() and revert.isdigit() and len(revert) < 9 else 0)
+            try:
+                if version.text:
+                    validate_template(kind, version.text)
+            except TemplateError as e:
+                errors = e.messages
+            else:
+                apply_text(who, agency, kind, version.text, reverted_from=version.number)
+                messages.success(request, _("Đã khôi phục phiên bản %(n)d của mẫu “%(kind)s”.") % {
+                    "n": version.number, "kind": KIND_LABELS[kind]})
+                return redirect(here)
         else:
-            Template.objects.update_or_create(agency=agency, kind=kind, defaults={"text": text})
-            messages.success(request, _("Đã lưu mẫu “%(kind)s” của %(agency)s.") % {"kind": KIND_LABELS[kind], "agency": agency.sms_name})
-            return redirect(f"{reverse('desk:templates')}?agency={agency.pk}&kind={kind}")
+            text = request.POST.get("text", "")
+            try:
+                validate_template(kind, text)
+            except TemplateError as e:
+                errors = e.messages
+            else:
+                if text != (custom.text if custom else None):
+                    apply_text(who, agency, kind, text)
+                messages.success(request, _("Đã lưu mẫu “%(kind)s” của %(agency)s.") % {"kind": KIND_LABELS[kind], "agency": agency.sms_name})
+                return redirect(here)
     customised = set(Template.objects.filter(agency=agency).values_list("kind", flat=True))
+    dossier, dossier_error = preview_dossier(who, agency, request.GET.get("ma", ""))
+    my_phone = StaffProfile.objects.filter(user=request.user).values_list("phone", flat=True).first() or ""
     return render(request, "desk/templates.html", {
         "desk": who, "agency": agency, "kind": kind, "text": text, "errors": errors,
         "agencies": visible_agencies(who).filter(successor__isnull=True) if who.is_province_admin else None,
         "kinds": [(k, KIND_LABELS[k], k in customised) for k in MESSAGE_KINDS],
         "placeholders": sorted(ALLOWED_PLACEHOLDERS[kind]), "default": DEFAULT_TEMPLATES[kind],
-        "is_custom": custom is not None, "preview": None if errors else preview(agency, kind, text),
+        "is_custom": custom is not None, "preview": None if errors else preview(agency, kind, text, dossier),
+        "preview_code": request.GET.get("ma", "")[:64], "dossier_error": dossier_error,
+        "versions": version_rows(agency, kind), "my_phone": my_phone,
         "status": 422 if errors else 200,
     }, status=422 if errors else 200)
 
@@ -458,7 +538,28 @@ def template_preview(request: HttpRequest) -> JsonResponse:
     kind = request.POST.get("kind", "")
     if kind not in MESSAGE_KINDS:
         return JsonResponse({"ok": False, "errors": [_("Loại tin nhắn không hợp lệ")]}, status=400)
-    return JsonResponse(preview(agency, kind, request.POST.get("text", "")))
+    dossier, error = preview_dossier(who, agency, request.POST.get("ma", ""))
+    if error:
+        return JsonResponse({"ok": False, "errors": [error]})
+    return JsonResponse(preview(agency, kind, request.POST.get("text", ""), dossier))
+
+
+def send_test(request: HttpRequest, who, agency: Agency, kind: str, here: str) -> HttpResponse:
+    """Queue the agency's current template, with sample values, to the sender's own phone: a real
+    message the worker sends like any other, marked as a test so that no figure counts it."""
+    phone = StaffProfile.objects.filter(user=request.user).values_list("phone", flat=True).first() or ""
+    if not phone:
+        messages.error(request, _("Chưa có số điện thoại của bạn: hãy ghi số trong trang cá nhân trước khi gửi thử."))
+        return redirect(here)
+    text = outbox.template_text(agency, kind)
+    message = outbox.build_message(
+        kind=kind, cause=f"{figures.TEST_CAUSE_PREFIX}{request.user.pk}:{uuid.uuid4().hex}", agency=agency,
+        to=normalise_phone(phone).gateway, text=render_template(text, sample_fields(agency)),
+    )
+    message.save()
+    audit.record(who, AuditAction.TEST_SENT, KIND_LABELS[kind], agency=agency, message=message.pk)
+    messages.success(request, _("Đã xếp hàng tin gửi thử tới số của bạn. Theo dõi trong trang Tin nhắn."))
+    return redirect(f"{reverse('desk:messages')}?loai={kind}")  # never a phone in a URL: URLs get logged
 
 
 # --- connections and settings -----------------------------------------------------------------
