@@ -1,6 +1,6 @@
 from django.urls import path
 
-from motcua.desk import audit, callbacks, keys, messages_page, staff, views
+from motcua.desk import audit, callbacks, keys, messages_page, staff, usage, views
 
 app_name = "desk"
 urlpatterns = [
@@ -25,4 +25,5 @@ urlpatterns = [
     path("khoa-api/<int:pk>/thu-hoi", keys.revoke_key, name="key_revoke"),
     path("nhat-ky", audit.audit_log, name="audit"),
     path("tin-nhan", messages_page.messages_page, name="messages"),
+    path("su-dung", usage.usage_page, name="usage"),
 ]

@@ -16,6 +16,9 @@ an Excel file and in a test is computed by the same code. Rules that decide what
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -263,3 +266,78 @@ def reconcile(ours: Iterable[UsageLine], theirs: Iterable[UsageLine]) -> list[Di
         out.append(Difference(key[0], key[1], a.parts if a else None, b.parts if b else None,
                               a.lookups if a else None, b.lookups if b else None))
     return out
+
+
+# --- the telco's monthly statement (CSV) ------------------------------------------------------
+
+TELCO_COLUMNS = ("co_quan", "thang", "so_phan_tin", "so_tra_cuu")
+TELCO_MAX_LINES = 20_000
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$|^(\d{1,2})/(\d{4})$")
+
+
+@dataclass(frozen=True)
+class StatementProblem:
+    line: int  # 1-based, as a spreadsheet numbers lines (the header is line 1)
+    reason: str
+
+
+def parse_month(raw: str) -> str | None:
+    """``2026-12`` or ``12/2026`` → ``2026-12``; None if it is neither."""
+    m = _MONTH.match(raw.strip())
+    if not m:
+        return None
+    year, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+    if not (1 <= int(month) <= 12 and 2000 <= int(year) <= 2100):
+        return None
+    return f"{int(year):04d}-{int(month):02d}"
+
+
+def parse_statement(text: str) -> tuple[list[UsageLine], list[StatementProblem]]:
+    """The telco's CSV (columns ``co_quan, thang, so_phan_tin, so_tra_cuu``, comma or semicolon) as usage
+    lines, and each line that could not be read with why. Never raises on content: any text is an answer."""
+    text = text.lstrip("\ufeff")
+    sample = text[:2000]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    problems: list[StatementProblem] = []
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except (StopIteration, csv.Error):
+        return [], [StatementProblem(1, "Tệp trống hoặc không đọc được dòng tiêu đề.")]
+    missing = [c for c in TELCO_COLUMNS if c not in header]
+    if missing:
+        return [], [StatementProblem(1, "Thiếu cột: " + ", ".join(missing) + " (cần: " + ", ".join(TELCO_COLUMNS) + ").")]
+    index = {c: header.index(c) for c in TELCO_COLUMNS}
+    lines: list[UsageLine] = []
+    number = 1
+    try:
+        for number, row in enumerate(reader, start=2):
+            if number > TELCO_MAX_LINES + 1:
+                problems.append(StatementProblem(number, f"Tệp dài quá {TELCO_MAX_LINES} dòng; phần sau không được đọc."))
+                break
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) < len(header):
+                problems.append(StatementProblem(number, "Thiếu ô so với dòng tiêu đề."))
+                continue
+            agency = row[index["co_quan"]].strip()
+            month = parse_month(row[index["thang"]])
+            parts, lookups = _count(row[index["so_phan_tin"]]), _count(row[index["so_tra_cuu"]])
+            if not agency or len(agency) > 12 or not agency.isprintable():
+                problems.append(StatementProblem(number, "Mã cơ quan trống hoặc không hợp lệ."))
+            elif month is None:
+                problems.append(StatementProblem(number, "Tháng không hợp lệ (cần dạng 2026-12 hoặc 12/2026)."))
+            elif parts is None or lookups is None:
+                problems.append(StatementProblem(number, "Số phần tin và số tra cứu phải là số nguyên không âm."))
+            else:
+                lines.append(UsageLine(agency, month, parts, lookups))
+    except csv.Error:
+        problems.append(StatementProblem(number + 1, "Dòng không đọc được (dấu ngoặc kép không đóng?)."))
+    return lines, problems
+
+
+def _count(raw: str) -> int | None:
+    value = raw.strip().replace(".", "").replace(",", "").replace(" ", "")
+    if not value.isascii() or not value.isdigit() or len(value) > 12:
+        return None
+    return int(value)

@@ -105,3 +105,13 @@ def test_reconcile_line_by_line():
     assert diff["010", "2026-12"].matches
     assert diff["051", "2026-12"].theirs_parts is None and not diff["051", "2026-12"].matches
     assert diff["099", "2026-12"].ours_parts is None and diff["099", "2026-12"].theirs_lookups == 2
+
+
+def test_statement_parsing_reads_good_lines_and_explains_bad_ones():
+    text = ("\ufeffCo_quan;Thang;So_phan_tin;So_tra_cuu\n016;12/2026;1.200;3\n010;2026-11;5;0\n"
+            "051;2026-13;1;1\n052;2026-12;x;1\n\n;2026-12;1;1\n")
+    lines, problems = f.parse_statement(text)
+    assert lines == [UsageLine("016", "2026-12", 1200, 3), UsageLine("010", "2026-11", 5, 0)]
+    assert [p.line for p in problems] == [4, 5, 7]
+    assert f.parse_statement("a,b\n1,2")[0] == [] and "Thiếu cột" in f.parse_statement("a,b\n1,2")[1][0].reason
+    assert f.parse_statement("")[1][0].line == 1
