@@ -438,8 +438,7 @@ def save_version(who, agency: Agency, kind: str, text: str, reverted_from: int |
     if last is None:
         # The first recorded change: keep what was in force before it, so it can be reverted to.
         before = Template.objects.filter(agency=agency, kind=kind).values_list("text", flat=True).first() or ""
-        last = TemplateVersion.objects.create(agency=agency, kind=kind, number=1, text=before,
-                                              author=_("(trước khi có lịch sử)"))
+        last = TemplateVersion.objects.create(agency=agency, kind=kind, number=1, text=before, author="")
     return TemplateVersion.objects.create(agency=agency, kind=kind, number=last.number + 1, text=text,
                                           author=who.username, reverted_from=reverted_from)
 
@@ -579,9 +578,12 @@ def connection_rows(sms_url: str) -> list[dict]:
     return rows
 
 
+ENCODING_LABELS = {"accented": gettext_lazy("Có dấu (UCS-2)"), "unaccented": gettext_lazy("Không dấu (GSM)")}
+
+
 def encoding_label(policy: str) -> str:
     """The setting as staff read it ("Có dấu (UCS-2)"), not its stored value."""
-    return str(dict(ENCODING_POLICIES).get(policy, policy))
+    return str(ENCODING_LABELS.get(policy) or dict(ENCODING_POLICIES).get(policy, policy))
 
 
 @desk_view(admin_only=True)

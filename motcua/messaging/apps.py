@@ -1,11 +1,12 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_save
+from django.utils.translation import gettext_lazy as _
 
 
 class MessagingConfig(AppConfig):
     name = "motcua.messaging"
     label = "messaging"
-    verbose_name = "Tin nhắn"
+    verbose_name = _("Tin nhắn")
 
     def ready(self) -> None:
         # Imported here, not at the top: Django loads app configs before models.
