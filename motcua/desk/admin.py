@@ -1,6 +1,26 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from motcua.desk.models import AuditEntry, StaffProfile, TemplateVersion
+from motcua.dossiers.models import Agency, ApiKey, CalendarDay, Dossier, Procedure
+from motcua.messaging.models import BatchRun, ConnectionStatus, IncomingMessage, Message, Template
+
+# The admin lists models by their verbose names; these follow the page's language. Set here, for display
+# only (``_meta.original_attrs`` keeps what migrations read, so no migration follows from it).
+ADMIN_NAMES = {
+    Agency: _("cơ quan"),
+    Procedure: _("thủ tục hành chính"),
+    CalendarDay: _("ngày nghỉ / làm bù"),
+    Dossier: _("hồ sơ"),
+    ApiKey: _("khóa API"),
+    Message: _("tin nhắn gửi đi"),
+    IncomingMessage: _("tin nhắn tra cứu nhận được"),
+    Template: _("mẫu tin nhắn của cơ quan"),
+    BatchRun: _("lượt gửi tin xin lỗi hằng ngày"),
+    ConnectionStatus: _("trạng thái kết nối SMS"),
+}
+for _model, _name in ADMIN_NAMES.items():
+    _model._meta.verbose_name = _model._meta.verbose_name_plural = _name
 
 
 def province_superuser_only(request) -> bool:
