@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from motcua.desk.models import Role, StaffProfile
 from motcua.domain.states import DossierState
 from motcua.dossiers import services
 from motcua.dossiers.models import Agency, Dossier, DossierEvent, Procedure
@@ -95,3 +97,25 @@ def seed_demo(now: datetime | None = None) -> list[Dossier]:
         )
     )
     return dossiers
+
+
+DEMO_NAMES = {"staff": ("Lan", "Nguyễn Thị"), "admin": ("Hùng", "Trần Văn")}
+
+
+def seed_demo_accounts(password: str) -> list[str]:
+    """For each agency in force: a front-desk account ``canbo<code>`` and an agency administrator
+    ``quantri<code>``, all with ``password`` (reset on every run, like the demo's other accounts).
+    Returns the banner's lines naming them."""
+    User = get_user_model()
+    lines = []
+    for agency in Agency.objects.filter(successor__isnull=True).order_by("code"):
+        for prefix, role, names in (("canbo", Role.STAFF, DEMO_NAMES["staff"]),
+                                    ("quantri", Role.AGENCY_ADMIN, DEMO_NAMES["admin"])):
+            user, _ = User.objects.get_or_create(username=f"{prefix}{agency.code}")
+            user.first_name, user.last_name, user.is_active = names[0], names[1], True
+            user.set_password(password)
+            user.save()
+            StaffProfile.objects.update_or_create(user=user, defaults={"agency": agency, "role": role})
+        lines.append(f"  {agency.code} {agency.sms_name}: canbo{agency.code} (cán bộ một cửa), "
+                     f"quantri{agency.code} (quản trị cơ quan)\n")
+    return lines

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from motcua.callbacks.sender import Sender
-from motcua.desk.demo import seed_demo
+from motcua.desk.demo import seed_demo, seed_demo_accounts
 from motcua.desk.models import Role, StaffProfile
 from motcua.dossiers.models import Agency, ApiKey
 from motcua.messaging.worker import Worker
@@ -36,13 +36,15 @@ class Command(BaseCommand):
         staff.set_password(password)
         staff.save()
         StaffProfile.objects.get_or_create(user=staff, defaults={"agency": du_lich, "role": Role.AGENCY_ADMIN})
+        accounts = seed_demo_accounts(password)  # replaces canbo016's role: front-desk staff
         _, key = ApiKey.issue("demo key for 016", du_lich)
         base = f"http://{o['addrport']}"
         self.stdout.write(
             "\nmotcua demo\n"
             f"  Staff desk:    {base}/desk/   user canbo016 (Sở Du lịch) or admin (whole province)"
             f"   password {password}\n"
-            f"  Django admin:  {base}/admin/   user admin\n"
+            + f"  Desk accounts (password {password}):\n" + "".join(accounts)
+            + f"  Django admin:  {base}/admin/   user admin\n"
             f"  Public lookup: {base}/tra-cuu\n"
             f"  Simulator:     {base}/simulator   (SMS connection: {settings.MOTCUA['SMS_URL']})\n"
             f"  API docs:      {base}/api/docs\n"
