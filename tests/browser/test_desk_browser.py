@@ -94,7 +94,7 @@ def test_staff_receives_a_dossier_and_sees_each_sms_on_the_timeline(live_server,
     tick_worker()
     page.reload()
     expect(supplement).to_contain_text("Đã đến máy")
-    expect(supplement).to_contain_text("UCS-2 (có dấu) · 2 phần · 1600 đồng")
+    expect(supplement).to_contain_text("UCS-2 (có dấu) · 2 phần · 1.600 đ (ước tính)")
     expect(supplement.locator("table")).to_contain_text("Đã đến máy")
 
     page.get_by_role("button", name="Đã nhận hồ sơ bổ sung").click()
@@ -110,7 +110,7 @@ def test_staff_receives_a_dossier_and_sees_each_sms_on_the_timeline(live_server,
     events = page.locator("#timeline .event")
     expect(events).to_have_count(5)
     expect(events.nth(1)).to_contain_text("Yêu cầu bổ sung")
-    expect(events.nth(1)).to_contain_text("user:lan")
+    expect(events.nth(1)).to_contain_text("bởi lan")
     shot(page, "desk-dossier-timeline.png")
     assert [m.status for m in Message.objects.filter(dossier=dossier).order_by("id")] == [Status.DELIVERED] * 2
 
@@ -132,11 +132,11 @@ def test_admin_edits_a_template_with_live_preview(live_server, desk_page, desk_u
     expect(page.locator("#preview-text")).to_contain_text("hồ sơ 016")
     expect(page.locator("#preview-meta")).to_contain_text("UCS-2 (Unicode)")
     expect(page.locator("#preview-meta")).to_contain_text("2 phần")
-    expect(page.locator("#preview-meta")).to_contain_text("1600 đồng")
+    expect(page.locator("#preview-meta")).to_contain_text("ước tính 1.600 đ")
     text.fill("So Du lich: ho so {Mã số biên nhận} da co ket qua.")
     expect(page.locator("#preview-meta")).to_contain_text("GSM 7-bit · ")
     expect(page.locator("#preview-meta")).to_contain_text("1 phần")
-    expect(page.locator("#preview-meta")).to_contain_text("800 đồng")
+    expect(page.locator("#preview-meta")).to_contain_text("ước tính 800 đ")
     text.fill("Sở Du lịch: hồ sơ {Mã số biên nhận} đã có kết quả. Mời ông/bà đến {Tên cơ quan} nhận kết quả.")
     expect(page.locator("#preview-meta")).to_contain_text("2 phần")
     page.get_by_role("button", name="Lưu mẫu").click()
