@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
 
 from motcua.desk.access import DeskUser, agency_ids, desk_view, visible_messages
 from motcua.desk.reports import bounds
@@ -51,8 +51,10 @@ class Search:
 
 
 def read_search(request: HttpRequest) -> Search:
-    g = request.GET
-    s = Search(phone=g.get("so", "").strip()[:32], code=g.get("ma", "").strip()[:64],
+    """The search comes from the form (POST), so that a phone number is never in a URL, where access
+    logs and browser history would keep it; a link may still carry the other fields."""
+    g = request.POST if request.method == "POST" else request.GET
+    s = Search(phone=request.POST.get("so", "").strip()[:32], code=g.get("ma", "").strip()[:64],
                status=g.get("trang_thai", ""), kind=g.get("loai", ""))
     if s.status not in dict(Status.choices):
         s.status = ""
@@ -193,21 +195,19 @@ def export(kind: str, out: list[list[object]], incoming: list[list[object]]) -> 
 
 
 @desk_view()
-@require_GET
+@require_http_methods(["GET", "POST"])
 def messages_page(request: HttpRequest) -> HttpResponse:
     who = request.desk
     s = read_search(request)
+    g = request.POST if request.method == "POST" else request.GET
     outgoing, incoming = search_outgoing(who, s), search_incoming(who, s)
-    fmt = request.GET.get("xuat", "")
+    fmt = g.get("xuat", "")
     if fmt in ("csv", "xlsx"):
         return export(fmt, out_rows(outgoing), in_rows(incoming))
-    page = Paginator(outgoing, PAGE_SIZE).get_page(request.GET.get("trang"))
-    mo_page = Paginator(incoming, PAGE_SIZE).get_page(request.GET.get("trang_mo"))
-    query = request.GET.copy()
-    for key in ("trang", "trang_mo", "xuat"):
-        query.pop(key, None)
+    page = Paginator(outgoing, PAGE_SIZE).get_page(g.get("trang"))
+    mo_page = Paginator(incoming, PAGE_SIZE).get_page(g.get("trang_mo"))
     return render(request, "desk/messages.html", {
         "desk": who, "s": s, "page": page, "mo_page": mo_page, "statuses": Status.choices, "kinds": Kind.choices,
-        "query": query.urlencode(), "test_prefix": figures.TEST_CAUSE_PREFIX,
+        "test_prefix": figures.TEST_CAUSE_PREFIX,
         "no_search_hint": _("Tìm theo số điện thoại (0912…, +84…, số 11 chữ số cũ), mã biên nhận, trạng thái, loại tin và ngày."),
     }, status=200)

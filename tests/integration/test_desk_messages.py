@@ -45,36 +45,36 @@ def sent(make_dossier, province, settings):
 
 @pytest.mark.parametrize("typed", ["0912345678", "+84 912 345 678", "84912345678", "0912.345.678"])
 def test_search_by_phone_in_any_form(users, sent, typed):
-    r = client_for(users["staff016"]).get("/desk/tin-nhan", {"so": typed})
+    r = client_for(users["staff016"]).post("/desk/tin-nhan", {"so": typed})
     found = {m.dossier_id for m in r.context["page"] if m.dossier_id}
     assert found == {sent["a"].pk}  # not agency 010's message to the same citizen
     assert [mo.sender for mo in r.context["mo_page"]] == ["84912345678"]
 
 
 def test_search_by_old_eleven_digit_number(users, sent):
-    r = client_for(users["staff016"]).get("/desk/tin-nhan", {"so": "01653000111"})
+    r = client_for(users["staff016"]).post("/desk/tin-nhan", {"so": "01653000111"})
     assert {m.dossier_id for m in r.context["page"]} == {sent["b"].pk}
 
 
 def test_bad_phone_says_why(users, sent):
-    r = client_for(users["staff016"]).get("/desk/tin-nhan", {"so": "12345"})
+    r = client_for(users["staff016"]).post("/desk/tin-nhan", {"so": "12345"})
     assert r.status_code == 200 and r.context["s"].error and len(r.context["page"]) == 0
 
 
 def test_search_by_code_status_kind_and_dates(users, sent):
     c = client_for(users["staff016"])
-    by_code = c.get("/desk/tin-nhan", {"ma": sent["b"].code.lower()}).context["page"]
+    by_code = c.post("/desk/tin-nhan", {"ma": sent["b"].code.lower()}).context["page"]
     assert {m.dossier_id for m in by_code} == {sent["b"].pk}
-    skipped = c.get("/desk/tin-nhan", {"trang_thai": "skipped"})
+    skipped = c.post("/desk/tin-nhan", {"trang_thai": "skipped"})
     assert [m.dossier_id for m in skipped.context["page"]] == [sent["nophone"].pk]
     assert "lý do không gửi:" in skipped.content.decode()
-    lookups = c.get("/desk/tin-nhan", {"loai": "lookup_reply"}).context["page"]
+    lookups = c.post("/desk/tin-nhan", {"loai": "lookup_reply"}).context["page"]
     assert {m.kind for m in lookups} == {"lookup_reply"} and len(lookups) == 1
     today = timezone.localdate()
-    assert len(c.get("/desk/tin-nhan", {"tu": (today - timedelta(days=3)).isoformat(),
+    assert len(c.post("/desk/tin-nhan", {"tu": (today - timedelta(days=3)).isoformat(),
                                         "den": (today - timedelta(days=1)).isoformat()}).context["page"]) == 0
-    assert len(c.get("/desk/tin-nhan", {"tu": today.isoformat(), "den": today.isoformat()}).context["page"]) == 4
-    assert c.get("/desk/tin-nhan", {"tu": "0001-01-01", "den": "9999-12-31", "trang_thai": "x"}).status_code == 200
+    assert len(c.post("/desk/tin-nhan", {"tu": today.isoformat(), "den": today.isoformat()}).context["page"]) == 4
+    assert c.post("/desk/tin-nhan", {"tu": "0001-01-01", "den": "9999-12-31", "trang_thai": "x"}).status_code == 200
 
 
 def test_each_message_shows_its_part_reports_and_lookups_their_charge(users, sent):
@@ -84,7 +84,7 @@ def test_each_message_shows_its_part_reports_and_lookups_their_charge(users, sen
 
 
 def test_other_agencies_and_anonymous_see_no_phone(users, sent):
-    r = client_for(users["staff010"]).get("/desk/tin-nhan", {"so": "0353000111"})
+    r = client_for(users["staff010"]).post("/desk/tin-nhan", {"so": "0353000111"})
     assert len(r.context["page"]) == 0 and 'class="phone"' not in r.content.decode()
     whole = client_for(users["staff010"]).get("/desk/tin-nhan").content.decode()
     assert "0353000111" not in whole and sent["b"].code not in whole
@@ -95,16 +95,23 @@ def test_exports_csv_and_excel(users, sent):
     from openpyxl import load_workbook
 
     c = client_for(users["staff016"])
-    body = c.get("/desk/tin-nhan", {"so": "0912345678", "xuat": "csv"}).content.decode("utf-8-sig")
+    body = c.post("/desk/tin-nhan", {"so": "0912345678", "xuat": "csv"}).content.decode("utf-8-sig")
     rows = list(csv.reader(StringIO(body)))
     assert rows[1][0] == "Thời điểm tạo" and any(sent["a"].code in r for r in rows)
     assert not any(sent["c"].code in r for r in rows)
-    wb = load_workbook(BytesIO(c.get("/desk/tin-nhan", {"xuat": "xlsx"}).content))
+    wb = load_workbook(BytesIO(c.post("/desk/tin-nhan", {"xuat": "xlsx"}).content))
     assert wb.sheetnames == ["Tin gửi đi", "Tin tra cứu"]
     assert len(list(wb["Tin gửi đi"].iter_rows())) == 5  # header + 4 messages of 016
 
 
 def test_searching_by_phone_never_logs_it(users, sent, caplog):
     with caplog.at_level(logging.DEBUG):
-        client_for(users["staff016"]).get("/desk/tin-nhan", {"so": "0912345678", "xuat": "csv"})
+        client_for(users["staff016"]).post("/desk/tin-nhan", {"so": "0912345678", "xuat": "csv"})
     assert "912345678" not in caplog.text
+
+
+def test_a_phone_in_the_url_is_not_a_search(users, sent):
+    """The form posts the number: a phone never travels in a URL (access logs, browser history)."""
+    r = client_for(users["staff016"]).get("/desk/tin-nhan", {"so": "0353000111"})
+    assert r.context["s"].phone == "" and len(r.context["page"]) == 4
+    assert 'method="post"' in r.content.decode() and 'name="so"' in r.content.decode()
