@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -186,3 +187,25 @@ MOTCUA |= {
 # against N web server processes. The table lives in the application's database (migration
 # ops.0002), so ``migrate`` is the only setup step.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "motcua_cache"}}
+
+# --- the public face: front page, lookup, receipt, error pages (README lists them) -----------------
+# Another province deploys the same code as its own by setting these.
+MOTCUA |= {
+    "PROVINCE_NAME": env("MOTCUA_PROVINCE_NAME", "tỉnh Khánh Hòa"),
+    # An image address (absolute, or under /static/); empty: the built-in emblem.
+    "PROVINCE_LOGO_URL": env("MOTCUA_PROVINCE_LOGO_URL"),
+    "PROVINCE_ADDRESS": env("MOTCUA_PROVINCE_ADDRESS"),
+    "PROVINCE_HOTLINE": env("MOTCUA_PROVINCE_HOTLINE"),
+    "PROVINCE_EMAIL": env("MOTCUA_PROVINCE_EMAIL"),
+}
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("motcua.lookup.context.province")
+# Static files (favicon, the API docs' Swagger UI) are served by the application itself through
+# WhiteNoise, so a plain `motcua serve` behind no web server — and an offline intranet — has them.
+# With finders on, no `collectstatic` step is needed.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "whitenoise.middleware.WhiteNoiseMiddleware")
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+# Without `collectstatic` there is no STATIC_ROOT directory; the finders serve the files, so
+# WhiteNoise's warning about the missing directory says nothing useful.
+warnings.filterwarnings("ignore", message="No directory at")

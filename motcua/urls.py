@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from motcua.callbacks.api import router as callbacks_router
 from motcua.desk import receipt as desk_receipt
 from motcua.dossiers.api import api, api_urls
+from motcua.lookup import views as lookup_views
 from motcua.lookup.api import router as lookup_router
 from motcua.messaging import gateway_views
 from motcua.messaging import views as messaging_views
@@ -13,7 +13,8 @@ api.add_router("/v1/lookup", lookup_router)
 api.add_router("/v1/dossiers", callbacks_router)
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/desk/", permanent=False)),
+    path("", lookup_views.home, name="home"),
+    path("favicon.ico", lookup_views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api_urls()),

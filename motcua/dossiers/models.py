@@ -36,6 +36,13 @@ class Agency(models.Model):
         "kiểu tin nhắn", max_length=12, choices=ENCODING_POLICIES, blank=True, help_text="Trống: theo cấu hình chung"
     )
     sender = models.CharField("tên/đầu số gửi", max_length=11, blank=True)
+    # Where and when citizens bring and collect dossiers: shown on the public front page, the lookup
+    # answer and the printed receipt.
+    address = models.CharField("địa chỉ Bộ phận Một cửa", max_length=255, blank=True)
+    opening_hours = models.CharField(
+        "giờ làm việc", max_length=255, blank=True, help_text="Ví dụ: Sáng 7h00–11h30, chiều 13h30–17h00, thứ Hai–thứ Sáu"
+    )
+    hotline = models.CharField("điện thoại / đường dây nóng", max_length=64, blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -137,6 +144,8 @@ class Dossier(models.Model):
     # the dossier is late exactly when now > late_after (NULL: it cannot become late any more).
     late_after = models.DateTimeField("trễ hạn sau", null=True, blank=True, db_index=True)
     access_code = models.CharField("mã tra cứu", max_length=12)
+    # Giấy tờ the desk received, as printed on the receipt: [{"name": "Đơn đề nghị", "copies": 1}, ...]
+    documents = models.JSONField("thành phần hồ sơ", default=list, blank=True)
     source = models.CharField(max_length=16, default="api")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -187,14 +187,23 @@ def test_receipt_renders_with_its_qr_code(admin_client, dossier):
     assert "@media print" in page
 
 
-def test_receipt_qr_encodes_the_lookup_url(dossier, settings):
+def test_receipt_qr_opens_the_answer_without_the_access_code_in_the_url(client, dossier, settings):
     from motcua.lookup.public import lookup_url
 
     settings.MOTCUA = {**settings.MOTCUA, "PUBLIC_URL": "https://motcua.khanhhoa.gov.vn/"}
-    assert (
-        lookup_url(dossier.code, dossier.access_code)
-        == f"https://motcua.khanhhoa.gov.vn/tra-cuu?code={CODE}&access_code={dossier.access_code}"
-    )
+    url = lookup_url(dossier.code, dossier.access_code)
+    assert url.startswith(f"https://motcua.khanhhoa.gov.vn/tra-cuu/qr/{CODE}:")
+    assert "access_code" not in url  # proxies and scanner apps log URLs
+
+    response = client.get(url.removeprefix("https://motcua.khanhhoa.gov.vn"))
+    assert response.status_code == 200
+    assert "Thẩm định hồ sơ" in response.content.decode()
+    assert response["Cache-Control"] == "no-store"
+    # a forged or altered token is "not found", like a wrong access code
+    forged = client.get(url.removeprefix("https://motcua.khanhhoa.gov.vn")[:-2] + "xx")
+    assert forged.status_code == 404 and NOT_FOUND_MESSAGE in forged.content.decode()
+    other = client.get(f"/tra-cuu/qr/0169999999:{url.rsplit(':', 1)[1]}")
+    assert other.status_code == 404
 
 
 def test_receipt_line_follows_settings(admin_client, dossier, settings):
@@ -207,3 +216,70 @@ def test_receipt_for_national_code_and_unknown(admin_client, make_dossier):
     make_dossier(code="G09.20-20260609-0092637")
     assert admin_client.get("/tra-cuu/bien-nhan/G09.20-20260609-0092637").status_code == 200
     assert admin_client.get("/tra-cuu/bien-nhan/0169999999").status_code == 404
+
+
+# --- the front page and what the answer says ---------------------------------------------------------
+
+
+def test_front_page_says_what_the_service_is_with_the_form_sms_and_desks(client, province, settings):
+    from motcua.dossiers.models import Agency
+
+    Agency.objects.filter(code="016").update(
+        address="01 Trần Phú, Nha Trang", opening_hours="Sáng 7h00–11h30", hotline="0258 3822 753")
+    settings.MOTCUA = {**settings.MOTCUA, "PROVINCE_NAME": "tỉnh Phú Yên", "PROVINCE_HOTLINE": "0257 1022"}
+    response = client.get("/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Tra cứu hồ sơ thủ tục hành chính tỉnh Phú Yên" in page
+    assert "gửi tin nhắn SMS miễn phí" in page
+    assert 'action="/tra-cuu"' in page and 'name="access_code"' in page
+    assert "MCKH &lt;Mã số biên nhận&gt;</strong> gửi <strong>8083</strong>" in page
+    assert "1.000 đồng" in page
+    assert "01 Trần Phú, Nha Trang" in page and "Sáng 7h00–11h30" in page and "0258 3822 753" in page
+    assert "0257 1022" in page
+    assert 'href="/desk/"' in page
+    assert 'rel="icon"' in page
+
+
+def test_front_page_in_english_by_link(client, db):
+    page = client.get("/", {"lang": "en"}).content.decode()
+    assert "Look up by SMS" in page and "Each lookup message costs 1.000 VND" in page
+    assert 'href="/?lang=vi"' in page
+
+
+def test_answer_says_in_one_sentence_where_to_collect_the_result(client, dossier):
+    from motcua.dossiers import services
+    from motcua.dossiers.models import Agency
+
+    Agency.objects.filter(code="016").update(address="01 Trần Phú, Nha Trang", hotline="0258 3822 753")
+    services.apply_event(dossier, "result_ready", actor="test")
+    page = client.get("/tra-cuu", {"code": CODE, "access_code": dossier.access_code}).content.decode()
+    assert "Hồ sơ đã có kết quả, mời ông/bà đến Bộ phận Một cửa Sở Du lịch tỉnh Khánh Hòa để nhận." in page
+    assert "01 Trần Phú, Nha Trang" in page and "0258 3822 753" in page
+    appointment = timezone.localtime(dossier.appointment_at)
+    assert f"{appointment:%H:%M} {appointment:%d/%m/%Y}" in page  # the hour, not only the date
+
+
+def test_answer_while_processing_names_the_step_and_the_appointment(client, dossier):
+    page = client.get("/tra-cuu", {"code": CODE, "access_code": dossier.access_code}).content.decode()
+    assert "Hồ sơ đang được xử lý ở bước “Thẩm định hồ sơ”. Hẹn trả kết quả lúc" in page
+
+
+def test_late_answer_says_so_and_gives_the_hotline(client, late):
+    from motcua.dossiers.models import Agency
+
+    Agency.objects.filter(code="010").update(hotline="0258 3560 229")
+    page = client.get("/tra-cuu", {"code": late.code, "access_code": late.access_code}).content.decode()
+    assert "Hồ sơ đã quá ngày hẹn trả." in page and "0258 3560 229" in page
+
+
+def test_not_found_says_what_to_do_and_the_page_explains_the_access_code(client, dossier):
+    page = client.get("/tra-cuu", {"code": CODE, "access_code": "ZZZZZZ"}).content.decode()
+    assert "mời ông/bà gọi điện thoại cho Bộ phận Một cửa nơi đã nộp hồ sơ" in page
+    assert "ngay dưới dòng “Mã số biên nhận”" in page
+
+
+def test_favicon_is_served(client, db):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in b"".join(response.streaming_content)
