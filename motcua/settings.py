@@ -192,6 +192,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", 
 # Another province deploys the same code as its own by setting these.
 MOTCUA |= {
     "PROVINCE_NAME": env("MOTCUA_PROVINCE_NAME", "tỉnh Khánh Hòa"),
+    # The place name of the receipt's "<place>, ngày … tháng … năm …" line.
+    "PLACE_NAME": env("MOTCUA_PLACE_NAME", "Khánh Hòa"),
     # An image address (absolute, or under /static/); empty: the built-in emblem.
     "PROVINCE_LOGO_URL": env("MOTCUA_PROVINCE_LOGO_URL"),
     "PROVINCE_ADDRESS": env("MOTCUA_PROVINCE_ADDRESS"),

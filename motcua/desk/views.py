@@ -210,6 +210,8 @@ def receive(request: HttpRequest) -> HttpResponse:
         except services.DossierError as e:
             form.add_error(e.field if e.field in form.fields else None, e.message)
         else:
+            if form.cleaned_data["documents"]:  # printed on the receipt
+                Dossier.objects.filter(pk=dossier.pk).update(documents=form.cleaned_data["documents"])
             messages.success(request, _("Đã tiếp nhận hồ sơ %(code)s, hẹn trả %(appointment)s.") % {
                 "code": dossier.code, "appointment": f"{timezone.localtime(dossier.appointment_at):%H:%M %d/%m/%Y}"})
             return redirect("desk:dossier", pk=dossier.pk)

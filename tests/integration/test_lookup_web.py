@@ -283,3 +283,57 @@ def test_favicon_is_served(client, db):
     response = client.get("/favicon.ico")
     assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
     assert b"<svg" in b"".join(response.streaming_content)
+
+
+# --- the receipt follows Mẫu số 01 ------------------------------------------------------------------
+
+
+def test_receipt_has_the_official_form_fields(admin_client, dossier, settings):
+    from motcua.dossiers.models import Agency, Dossier
+
+    settings.MOTCUA = {**settings.MOTCUA, "PLACE_NAME": "Khánh Hòa"}
+    Agency.objects.filter(code="016").update(address="01 Trần Phú, Nha Trang", hotline="0258 3822 753",
+                                             opening_hours="Sáng 7h00–11h30")
+    Dossier.objects.filter(pk=dossier.pk).update(
+        documents=[{"name": "Đơn đề nghị", "copies": 1}, {"name": "Bản sao CCCD", "copies": 2}])
+    page = admin_client.get(f"/tra-cuu/bien-nhan/{CODE}").content.decode()
+    assert "01 Trần Phú, Nha Trang" in page and "0258 3822 753" in page
+    assert "<td>Đơn đề nghị</td><td class=\"n\">1</td>" in page and "<td>Bản sao CCCD</td><td class=\"n\">2</td>" in page
+    assert "Số lượng hồ sơ: 01 bộ (2 loại giấy tờ, 3 bản)" in page
+    appointment = timezone.localtime(dossier.appointment_at)
+    assert f"{appointment:%H} giờ {appointment:%M} phút, ngày {appointment:%d/%m/%Y}" in page
+    assert "Nơi trả kết quả: <strong id=\"return-place\">Bộ phận Một cửa Sở Du lịch tỉnh Khánh Hòa, 01 Trần Phú" in page
+    assert "NGƯỜI NỘP HỒ SƠ" in page and "NGƯỜI TIẾP NHẬN HỒ SƠ" in page and "(Ký và ghi rõ họ tên)" in page
+    received = timezone.localtime(dossier.received_at)
+    assert f"Khánh Hòa, ngày {received:%d} tháng {received:%m} năm {received:%Y}" in page
+    assert "@page { size: A4;" in page
+    assert "@page { size: A5;" in admin_client.get(f"/tra-cuu/bien-nhan/{CODE}?kho=a5").content.decode()
+
+
+def test_receipt_links_come_from_the_request_in_the_demo(admin_client, dossier, settings):
+    settings.MOTCUA = {**settings.MOTCUA, "PUBLIC_URL": "http://127.0.0.1:8000"}
+    page = admin_client.get(f"/tra-cuu/bien-nhan/{CODE}", SERVER_PORT="8765",
+                            HTTP_HOST="127.0.0.1:8765").content.decode()
+    assert "http://127.0.0.1:8765/tra-cuu" in page and "127.0.0.1:8000" not in page
+    settings.MOTCUA = {**settings.MOTCUA, "PUBLIC_URL": "https://motcua.khanhhoa.gov.vn"}
+    page = admin_client.get(f"/tra-cuu/bien-nhan/{CODE}", HTTP_HOST="127.0.0.1:8765").content.decode()
+    assert "https://motcua.khanhhoa.gov.vn/tra-cuu" in page and "127.0.0.1:8765" not in page
+
+
+def test_documents_typed_at_the_desk_are_printed_on_the_receipt(client, province, django_user_model):
+    from motcua.desk.models import Role, StaffProfile
+    from motcua.dossiers.models import Dossier, Procedure
+
+    user = django_user_model.objects.create_user("canbo016", password="x")
+    StaffProfile.objects.create(user=user, agency=province["016"], role=Role.STAFF)
+    client.force_login(user)
+    procedure = Procedure.objects.filter(agency=province["016"]).first()
+    response = client.post("/desk/tiep-nhan", {
+        "procedure": procedure.pk, "applicant": "Nguyễn Văn An", "phone": "",
+        "documents": "Đơn đề nghị\nBản sao CCCD | 2\n\n"})
+    assert response.status_code == 302
+    dossier = Dossier.objects.get()
+    assert dossier.documents == [{"name": "Đơn đề nghị", "copies": 1}, {"name": "Bản sao CCCD", "copies": 2}]
+    page = client.get(f"/tra-cuu/bien-nhan/{dossier.code}").content.decode()
+    assert "<td>Bản sao CCCD</td>" in page
+    assert "<p>canbo016</p>" in page  # the receiver's signature block names who received it
