@@ -211,3 +211,6 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Without `collectstatic` there is no STATIC_ROOT directory; the finders serve the files, so
 # WhiteNoise's warning about the missing directory says nothing useful.
 warnings.filterwarnings("ignore", message="No directory at")
+# django-ninja serves its own copy of Swagger UI from the package's static files when it is an installed
+# app; otherwise /api/docs loads it from a CDN and is blank on an offline intranet.
+INSTALLED_APPS.append("ninja")

@@ -17,6 +17,7 @@ urlpatterns = [
     path("favicon.ico", lookup_views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/huong-dan", lookup_views.api_quickstart, name="api-quickstart"),
     path("api/", api_urls()),
     path("simulator", messaging_views.simulator, name="simulator"),
     path("sms/mo", gateway_views.sms_mo, name="sms_mo"),

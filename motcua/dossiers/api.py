@@ -40,7 +40,8 @@ class BearerKey(HttpBearer):
 api = NinjaAPI(
     title="motcua API",
     version="1",
-    description="Hồ sơ một cửa và tin nhắn SMS — API cho phần mềm Một cửa điện tử",
+    description="Hồ sơ một cửa và tin nhắn SMS — API cho phần mềm Một cửa điện tử. "
+    "[Hướng dẫn nhanh cho nhà cung cấp phần mềm](/api/huong-dan)",
     auth=BearerKey(),
     urls_namespace="api",
     docs_url="/docs",

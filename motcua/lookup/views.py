@@ -64,6 +64,15 @@ def favicon(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def api_quickstart(request: HttpRequest) -> HttpResponse:
+    """``/api/huong-dan``: a one-page quick start for vendors, linked from the API docs."""
+    lang = _use_language(request)
+    context = {"base": public.public_base(request), "docs_url": "/api/docs", "openapi_url": "/api/openapi.json"}
+    response = render(request, "motcua/api_quickstart.html", context)
+    _remember_language(response, lang)
+    return response
+
+
 def home(request: HttpRequest) -> HttpResponse:
     """``/``: what the service is, the lookup form, SMS lookup, the agencies' desks, and the staff door."""
     lang = _use_language(request)

@@ -337,3 +337,24 @@ def test_documents_typed_at_the_desk_are_printed_on_the_receipt(client, province
     page = client.get(f"/tra-cuu/bien-nhan/{dossier.code}").content.decode()
     assert "<td>Bản sao CCCD</td>" in page
     assert "<p>canbo016</p>" in page  # the receiver's signature block names who received it
+
+
+# --- API docs from the package, with a quick start ---------------------------------------------------
+
+
+def test_api_docs_load_nothing_from_outside(client, db):
+    import re
+
+    page = client.get("/api/docs").content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert assets and all(a.startswith("/") for a in assets), assets
+    for asset in assets:
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+    assert "/api/huong-dan" in client.get("/api/openapi.json").json()["info"]["description"]
+
+
+def test_vendor_quick_start(client, db):
+    page = client.get("/api/huong-dan").content.decode()
+    assert "API — hướng dẫn nhanh cho nhà cung cấp phần mềm" in page
+    assert "/api/v1/dossiers/0162600001/events" in page and 'href="/api/docs"' in page
