@@ -358,3 +358,36 @@ def test_vendor_quick_start(client, db):
     page = client.get("/api/huong-dan").content.decode()
     assert "API — hướng dẫn nhanh cho nhà cung cấp phần mềm" in page
     assert "/api/v1/dossiers/0162600001/events" in page and 'href="/api/docs"' in page
+
+
+# --- error pages and the favicon -----------------------------------------------------------------------
+
+
+def test_not_found_page_is_vietnamese_in_the_sites_style(client, db):
+    response = client.get("/khong-co-trang-nay")
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert "Không tìm thấy trang" in page and 'href="/tra-cuu"' in page and 'href="/desk/"' in page
+    assert "Not Found" not in page and 'rel="icon"' in page
+    english = client.get("/khong-co-trang-nay", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Page not found" in english
+
+
+def test_forbidden_and_server_error_pages(rf, db):
+    from django.core.exceptions import PermissionDenied
+    from django.utils import translation
+    from django.views import defaults
+
+    request = rf.get("/desk/")
+    with translation.override("vi"):
+        forbidden = defaults.permission_denied(request, PermissionDenied())
+        error = defaults.server_error(request)
+    assert forbidden.status_code == 403 and "Không có quyền truy cập" in forbidden.content.decode()
+    assert error.status_code == 500 and "Hệ thống đang gặp sự cố" in error.content.decode()
+
+
+def test_favicon_logs_no_warning(client, db, caplog):
+    with caplog.at_level("INFO"):
+        assert client.get("/favicon.ico").status_code == 200
+        assert client.get("/static/motcua/favicon.svg").status_code == 200
+    assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
