@@ -11,6 +11,7 @@ from django.utils.http import urlencode
 from motcua.callbacks.sender import Sender
 from motcua.desk.demo import demo_dossier, seed_demo
 from motcua.desk.models import Role, StaffProfile
+from motcua.desk.server import serve
 from motcua.dossiers.models import Agency, ApiKey
 from motcua.messaging.worker import Worker
 
@@ -74,7 +75,7 @@ class Command(BaseCommand):
             # The web server's processes read settings afresh: they inherit the choice from the environment.
             os.environ.setdefault("MOTCUA_QUIET_HOURS", "")
         # The same production server as `motcua serve` (no development server, no warning about it).
-        call_command("serve", o["addrport"])
+        serve(o["addrport"])
 
     @staticmethod
     def demo_quiet_hours() -> str:

@@ -1,9 +1,9 @@
 import threading
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from motcua.callbacks.sender import Sender
+from motcua.desk.server import serve
 from motcua.messaging.worker import Worker
 
 
@@ -19,4 +19,4 @@ class Command(BaseCommand):
             stop = threading.Event()
             threading.Thread(target=Worker(name="embedded").run_forever, args=(stop,), daemon=True).start()
             threading.Thread(target=Sender(name="embedded").run_forever, args=(stop,), daemon=True).start()
-        call_command("runserver", o["addrport"], use_reloader=False, insecure_serving=True)
+        serve(o["addrport"])
