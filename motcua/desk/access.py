@@ -103,3 +103,9 @@ def desk_view(admin_only: bool = False) -> Callable:
 
     return decorate
 
+
+
+def is_province_admin(user) -> bool:
+    """The province administrator: the only one who may see province-wide pages (the MO reconciliation
+    report, the phone simulator, the Django admin). Agency staff, ``is_staff`` or not, never are."""
+    return bool(user.is_authenticated and user.is_active and user.is_superuser)
