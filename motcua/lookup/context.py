@@ -25,6 +25,7 @@ def province(request: HttpRequest | None = None) -> dict:
             "hotline": conf.get("PROVINCE_HOTLINE", ""),
             "email": conf.get("PROVINCE_EMAIL", ""),
         },
+        "own_language_names": settings.LANGUAGES,
         "sms": {
             "keyword": conf["KEYWORD"],
             "short_code": conf["SHORT_CODE"],
