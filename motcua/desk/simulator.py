@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from motcua.desk.access import desk_view, is_province_admin
 from motcua.domain.phones import InvalidPhone, normalise_phone
+from motcua.lookup.replies import OUTCOMES
 from motcua.messaging.connections import build_transport, split_urls
 from motcua.messaging.inbound import handle_incoming
 from motcua.messaging.models import IncomingMessage, Message, Status
@@ -64,7 +65,7 @@ def conversations(names: list[str]) -> dict[str, list[Bubble]]:
         items.append((when, _national(m.to), Bubble(f"mt-{m.pk}", "in", m.text, _at(when), note)))
     for mo in IncomingMessage.objects.filter(connection__in=names).order_by("-id")[:RECENT]:
         items.append((mo.received_at, _national(mo.sender),
-                      Bubble(f"mo-{mo.pk}", "out", mo.text, _at(mo.received_at), mo.outcome)))
+                      Bubble(f"mo-{mo.pk}", "out", mo.text, _at(mo.received_at), str(OUTCOMES.get(mo.outcome, mo.outcome)))))
     items.sort(key=lambda item: (item[0], item[2].key))
     threads: dict[str, list[Bubble]] = {}
     latest: dict[str, object] = {}
