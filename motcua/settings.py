@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -205,12 +204,9 @@ TEMPLATES[0]["OPTIONS"]["context_processors"].append("motcua.lookup.context.prov
 # WhiteNoise, so a plain `motcua serve` behind no web server — and an offline intranet — has them.
 # With finders on, no `collectstatic` step is needed.
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-                  "whitenoise.middleware.WhiteNoiseMiddleware")
+                  "motcua.common.staticfiles.StaticFilesMiddleware")
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
-# Without `collectstatic` there is no STATIC_ROOT directory; the finders serve the files, so
-# WhiteNoise's warning about the missing directory says nothing useful.
-warnings.filterwarnings("ignore", message="No directory at")
 # django-ninja serves its own copy of Swagger UI from the package's static files when it is an installed
 # app; otherwise /api/docs loads it from a CDN and is blank on an offline intranet.
 INSTALLED_APPS.append("ninja")
