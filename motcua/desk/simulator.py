@@ -30,8 +30,11 @@ RECENT = 300
 DEFAULT_SENDER = "0912345678"
 
 
-def sim_connection_names() -> list[str]:
-    return [t.name for t in map(build_transport, split_urls(settings.MOTCUA["SMS_URL"])) if t.scheme == "sim"]
+def sim_connection_names(scheme: str | None = "sim") -> list[str]:
+    """The simulated connections: ``sim://`` ones take the MO typed on the page; ``scheme=None`` gives those
+    of every channel, whose messages the conversations show."""
+    return [t.name for t in map(build_transport, split_urls(settings.MOTCUA["SMS_URL"]))
+            if t.simulated and (scheme is None or t.scheme == scheme)]
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,8 @@ def conversations(names: list[str]) -> dict[str, list[Bubble]]:
     return {phone: threads[phone] for phone in sorted(threads, key=latest.__getitem__, reverse=True)}
 
 
-def _feed(names: list[str]) -> dict:
-    threads = conversations(names)
+def _feed() -> dict:
+    threads = conversations(sim_connection_names(None))
     return {
         "threads": [
             {"phone": phone, "last": bubbles[-1].text[:80], "at": bubbles[-1].at, "count": len(bubbles),
@@ -112,7 +115,7 @@ def simulator(request: HttpRequest) -> HttpResponse:
         error = _("Không có kết nối giả lập (sim://) trong MOTCUA_SMS_URL.")
     context = {
         "desk": request.desk,
-        "feed": _feed(names),
+        "feed": _feed(),
         "selected": _national(sender) if sender else "",
         "sender": sender,
         "keyword": conf["KEYWORD"],
@@ -128,6 +131,6 @@ def simulator_feed(request: HttpRequest) -> HttpResponse:
     """What the page polls: every conversation, as JSON (the page redraws only when it changed)."""
     if not is_province_admin(request.user):
         return JsonResponse({"error": "forbidden"}, status=403)
-    response = JsonResponse(_feed(sim_connection_names()), json_dumps_params={"ensure_ascii": False})
+    response = JsonResponse(_feed(), json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "no-store"
     return response
