@@ -20,6 +20,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 from pydantic import AfterValidator, BeforeValidator
 
+from motcua.common.jsonrender import Utf8JSONRenderer
 from motcua.domain.dvcqg import RecordError, parse_progress, parse_record
 from motcua.domain.ontime import OnTime
 from motcua.domain.states import DossierState
@@ -46,6 +47,7 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    renderer=Utf8JSONRenderer(),
 )
 
 

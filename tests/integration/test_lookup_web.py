@@ -391,3 +391,9 @@ def test_favicon_logs_no_warning(client, db, caplog):
         assert client.get("/favicon.ico").status_code == 200
         assert client.get("/static/motcua/favicon.svg").status_code == 200
     assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+
+
+def test_api_json_shows_vietnamese_as_it_is(client, dossier):
+    response = client.get("/api/v1/lookup", {"code": CODE, "access_code": dossier.access_code})
+    assert response["Content-Type"].startswith("application/json")
+    assert "Thẩm định hồ sơ".encode() in response.content and b"\\u" not in response.content
