@@ -244,6 +244,6 @@ def citizen_view(dossier: Dossier, now: datetime | None = None) -> CitizenView:
 
 
 def agencies_for_public(today: datetime | None = None) -> list[Agency]:
-    """Agencies serving citizens today, for the front page's list of desks."""
+    """Agencies serving citizens today, for the front page's list of desks (not those merged into another)."""
     day = timezone.localdate(today) if today else timezone.localdate()
-    return [a for a in Agency.objects.order_by("code") if a.is_active(day)]
+    return [a for a in Agency.objects.filter(successor__isnull=True).order_by("code") if a.is_active(day)]

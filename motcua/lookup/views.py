@@ -76,17 +76,18 @@ def api_quickstart(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     """``/``: what the service is, the lookup form, SMS lookup, the agencies' desks, and the staff door."""
     lang = _use_language(request)
-    context = {"agencies": public.agencies_for_public(), "example_code": _example_code()}
+    agencies = public.agencies_for_public()
+    context = {"agencies": agencies, "example_code": _example_code(agencies[0].code if agencies else "016")}
     response = render(request, "lookup/home.html", context)
     _remember_language(response, lang)
     return response
 
 
-def _example_code() -> str:
+def _example_code(agency: str) -> str:
     """A receipt code in the format this province issues, for the SMS example."""
     year = timezone.localdate().year
     try:
-        return settings.MOTCUA["RECEIPT_CODE_FORMAT"].format(agency="016", yy=f"{year % 100:02d}", yyyy=year, serial=1)
+        return settings.MOTCUA["RECEIPT_CODE_FORMAT"].format(agency=agency, yy=f"{year % 100:02d}", yyyy=year, serial=1)
     except (KeyError, ValueError, IndexError):
         return "0162600001"
 

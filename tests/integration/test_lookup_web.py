@@ -397,3 +397,15 @@ def test_api_json_shows_vietnamese_as_it_is(client, dossier):
     response = client.get("/api/v1/lookup", {"code": CODE, "access_code": dossier.access_code})
     assert response["Content-Type"].startswith("application/json")
     assert "Thẩm định hồ sơ".encode() in response.content and b"\\u" not in response.content
+
+
+def test_front_page_lists_only_the_agencies_serving_today(client, province):
+    from datetime import date
+
+    from motcua.dossiers.models import Agency
+
+    Agency.objects.filter(code="010").update(valid_to=date(2025, 6, 30))
+    page = client.get("/").content.decode()
+    assert "Sở Du lịch tỉnh Khánh Hòa" in page and "UBND phường Nha Trang" in page
+    assert "UBND TP Nha Trang" not in page  # merged into the ward
+    assert "Sở Thông tin và Truyền thông" not in page  # no longer valid
