@@ -6,7 +6,7 @@ from motcua.callbacks.api import router as callbacks_router
 from motcua.desk import receipt as desk_receipt
 from motcua.dossiers.api import api, api_urls
 from motcua.lookup.api import router as lookup_router
-from motcua.messaging import gateway_views
+from motcua.messaging import gateway_views, zns_webhook
 from motcua.messaging import views as messaging_views
 
 api.add_router("/v1/lookup", lookup_router)
@@ -20,6 +20,7 @@ urlpatterns = [
     path("simulator", messaging_views.simulator, name="simulator"),
     path("sms/mo", gateway_views.sms_mo, name="sms_mo"),
     path("sms/dlr", gateway_views.sms_dlr, name="sms_dlr"),
+    path("zalo/webhook", zns_webhook.zalo_webhook, name="zalo_webhook"),
     path("desk/", include("motcua.desk.urls")),
     path("tra-cuu/bien-nhan/<str:code>", desk_receipt.receipt, name="receipt"),
     path("", include("motcua.ops.urls")),

@@ -1,0 +1,247 @@
+"""ZNS first, SMS as the fallback: the worker, the ZNS peer (tests/peers/zns.py) and the simulator for SMS.
+
+What a citizen notices: exactly one notice per cause — the ZNS message, or the SMS when Zalo cannot reach
+them (refused at once, tries used up, or no delivery event in time) — and the desk shows both attempts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from motcua.dossiers import services
+from motcua.dossiers.models import DossierEvent
+from motcua.messaging.connections import Router
+from motcua.messaging.models import Channel, GatewayReport, Message, Status, ZnsAgency, ZnsTemplate, ZnsToken
+from motcua.messaging.worker import Worker
+from tests.conftest import local
+from tests.peers import zns as peer_codes
+from tests.peers.zns import ZnsPeer
+
+pytestmark = pytest.mark.django_db
+
+APP = {"app_id": "app-1", "app_secret": "app-secret", "oa_secret_key": "oa-secret", "refresh_token": "refresh-0"}
+PARAMS = {"code": "ma_ho_so", "agency": "ten_co_quan", "appointment_date": "ngay_hen", "lookup_link": "tra_cuu"}
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        self.now += timedelta(**kw)
+
+
+@pytest.fixture
+def peer():
+    with ZnsPeer(**APP) as p:
+        yield p
+
+
+@pytest.fixture
+def zns_settings(settings, peer):
+    settings.MOTCUA = {
+        **settings.MOTCUA, "QUIET_HOURS": "", "ZNS_APP_ID": APP["app_id"], "ZNS_APP_SECRET": APP["app_secret"],
+        "ZNS_OA_SECRET_KEY": APP["oa_secret_key"], "ZNS_REFRESH_TOKEN": APP["refresh_token"],
+        "SMS_URL": f"{peer.zns_url()} sim://", "ZNS_FALLBACK_AFTER": 600, "MAX_ATTEMPTS": 3,
+    }
+    return settings
+
+
+@pytest.fixture
+def zns_agency(province, zns_settings):
+    agency = province["016"]
+    ZnsAgency.objects.create(agency=agency, enabled=True)
+    for kind in ("result", "supplement", "apology"):
+        ZnsTemplate.objects.create(agency=agency, kind=kind, template_id=f"31{len(kind)}", params=PARAMS)
+    return agency
+
+
+@pytest.fixture
+def worker(zns_settings):
+    w = Worker(router=Router.from_setting(settings.MOTCUA["SMS_URL"]), name="t", clock=Clock(timezone.now() + timedelta(seconds=30)),
+               run_batch=False)
+    yield w
+    w.stop()
+
+
+def result_for(make_dossier, phone: str = "0912345678"):
+    dossier = make_dossier(phone=phone)
+    services.apply_event(dossier, DossierEvent.RESULT_READY, actor="desk")
+    return dossier
+
+
+def run(worker: Worker, passes: int = 3) -> None:
+    for _ in range(passes):
+        worker.last_housekeeping = 0.0
+        worker.tick()
+
+
+def post_pending(client, peer: ZnsPeer, n: int = 1) -> None:
+    assert peer.wait_for(lambda: len(peer.pending) >= n), "the peer sent no delivery event"
+    for body, headers in peer.take_pending():
+        response = client.post("/zalo/webhook", body, content_type="application/json",
+                                HTTP_X_ZEVENT_SIGNATURE=headers["X-ZEvent-Signature"])
+        assert response.status_code == 200
+
+
+def notices(dossier) -> list[Message]:
+    return list(Message.objects.filter(dossier=dossier).order_by("id"))
+
+
+def test_a_notice_goes_by_zns_with_the_agency_template_and_no_sms(zns_agency, make_dossier, worker, peer, client):
+    dossier = result_for(make_dossier)
+    [message] = notices(dossier)
+    assert message.channel == Channel.ZNS and message.template_id == "316"
+    run(worker)
+    [send] = peer.accepted()
+    assert send["phone"] == "84912345678"
+    assert send["template_id"] == "316" and send["tracking_id"] == str(message.pk)
+    assert send["template_data"]["ma_ho_so"] == dossier.code
+    assert send["template_data"]["ten_co_quan"] == "Sở Du lịch"
+    assert f"code={dossier.code}" in send["template_data"]["tra_cuu"]
+    post_pending(client, peer)
+    run(worker)
+    [message] = notices(dossier)
+    assert message.status == Status.DELIVERED and message.connection == "zns"
+    assert message.cost == settings.MOTCUA["ZNS_PRICE"]
+    # The token pair was rotated and kept.
+    row = ZnsToken.objects.get(name="zns")
+    assert row.refresh_token != APP["refresh_token"] and row.refreshes == 1
+
+
+@pytest.mark.parametrize("code", [peer_codes.NO_ZALO_ACCOUNT, peer_codes.USER_INACTIVE_OR_REFUSES,
+                                  peer_codes.PHONE_INVALID, peer_codes.TEMPLATE_NOT_ALLOWED])
+def test_a_person_zalo_cannot_reach_gets_the_sms_at_once(zns_agency, make_dossier, worker, peer, code):
+    peer.refuse("84912345678", code)
+    dossier = result_for(make_dossier)
+    run(worker)
+    zns, sms = notices(dossier)
+    assert zns.channel == Channel.ZNS and zns.status == Status.FAILED and str(code) in zns.error
+    assert sms.channel == Channel.SMS and sms.fallback_of_id == zns.pk
+    assert sms.status == Status.DELIVERED and sms.connection == "sim" and sms.text == zns.text
+    assert len(peer.sends) == 1  # refused once, never tried again
+
+
+def test_out_of_quota_falls_back_to_sms(zns_agency, make_dossier, worker, peer):
+    peer.quota = 1
+    first, second = result_for(make_dossier, "0912345678"), result_for(make_dossier, "0912345679")
+    run(worker)
+    assert [m.status for m in notices(first)] == [Status.SENT]  # waits for its delivery event
+    zns, sms = notices(second)
+    assert "Out of quota" in zns.error and sms.status == Status.DELIVERED
+
+
+def test_no_delivery_event_in_time_sends_the_sms_and_a_late_one_does_not_count(
+        zns_agency, make_dossier, worker, peer, client):
+    dossier = result_for(make_dossier)
+    run(worker)
+    assert [m.status for m in notices(dossier)] == [Status.SENT]
+    worker.clock.advance(seconds=599)
+    run(worker)
+    assert len(notices(dossier)) == 1  # not yet
+    worker.clock.advance(seconds=2)
+    run(worker)
+    zns, sms = notices(dossier)
+    assert sms.fallback_of_id == zns.pk and sms.status == Status.DELIVERED
+    post_pending(client, peer)  # Zalo's event comes after all
+    run(worker)
+    zns.refresh_from_db()
+    assert zns.status == Status.DELIVERED  # recorded...
+    assert Message.objects.filter(fallback_of=zns).count() == 1  # ...and the SMS stays the notice
+    run(worker)
+    assert Message.objects.filter(dossier=dossier).count() == 2
+
+
+def test_the_fallback_after_a_timeout_waits_for_the_end_of_quiet_hours(zns_agency, make_dossier, worker, peer):
+    dossier = result_for(make_dossier)
+    run(worker)
+    settings.MOTCUA = {**settings.MOTCUA, "QUIET_HOURS": "21:00-07:00"}
+    worker.clock.now = local(2026, 11, 24, 21, 30)
+    Message.objects.filter(dossier=dossier).update(sent_at=local(2026, 11, 24, 21, 15))
+    run(worker)
+    zns, sms = notices(dossier)
+    assert sms.status == Status.QUEUED and sms.not_before == local(2026, 11, 25, 7, 0)
+
+
+def test_temporary_errors_retry_zns_with_backoff_before_any_sms(zns_agency, make_dossier, worker, peer, client):
+    peer.fail_5xx(1)
+    dossier = result_for(make_dossier)
+    run(worker, passes=1)
+    [message] = notices(dossier)
+    assert message.status == Status.QUEUED and "unknown" in message.error
+    worker.clock.advance(seconds=6)
+    run(worker)
+    [message] = notices(dossier)
+    assert message.status == Status.SENT
+    post_pending(client, peer)
+    run(worker)
+    assert [m.status for m in notices(dossier)] == [Status.DELIVERED]
+
+
+def test_zns_tries_used_up_fall_back_to_sms(zns_agency, make_dossier, worker, peer):
+    peer.fail_5xx(100)
+    dossier = result_for(make_dossier)
+    for _ in range(4):
+        run(worker, passes=1)
+        worker.clock.advance(seconds=700)
+    zns, sms = notices(dossier)
+    assert zns.status == Status.FAILED and zns.attempts == 3
+    assert sms.status == Status.DELIVERED
+
+
+def test_a_refused_access_token_is_refreshed_and_the_send_retried(zns_agency, make_dossier, worker, peer, client):
+    first = result_for(make_dossier, "0912345678")
+    run(worker)
+    peer.expire_access_tokens()  # Zalo revoked it before its time
+    second = result_for(make_dossier, "0912345679")
+    run(worker, passes=1)
+    assert notices(second)[0].status == Status.QUEUED
+    worker.clock.advance(seconds=6)
+    run(worker)
+    assert notices(second)[0].status == Status.SENT
+    assert len(peer.refreshes) == 2 and peer.refused_refreshes == 0
+    assert [m.channel for m in notices(first) + notices(second)] == [Channel.ZNS, Channel.ZNS]
+
+
+def test_forged_or_unknown_webhooks_change_nothing(zns_agency, make_dossier, worker, peer, client):
+    dossier = result_for(make_dossier)
+    run(worker)
+    [send] = peer.accepted()
+    body, headers = peer.signed_event(send["msg_id"])
+    forged = client.post("/zalo/webhook", body, content_type="application/json",
+                         HTTP_X_ZEVENT_SIGNATURE="mac=" + "0" * 64)
+    tampered = client.post("/zalo/webhook", body.replace("app-1", "app-2"), content_type="application/json",
+                           HTTP_X_ZEVENT_SIGNATURE=headers["X-ZEvent-Signature"])
+    assert forged.status_code == tampered.status_code == 403
+    assert not GatewayReport.objects.exists()
+    unknown_body, unknown_headers = peer.signed_event("ffff0000ffff0000")
+    assert client.post("/zalo/webhook", unknown_body, content_type="application/json",
+                       HTTP_X_ZEVENT_SIGNATURE=unknown_headers["X-ZEvent-Signature"]).status_code == 200
+    run(worker)
+    assert [m.status for m in notices(dossier)] == [Status.SENT]
+
+
+def test_agencies_without_zns_and_kinds_without_a_template_stay_sms(zns_agency, province, make_dossier, worker):
+    ZnsTemplate.objects.filter(kind="result").delete()
+    dossier = result_for(make_dossier)
+    other = make_dossier(proc="press")
+    services.apply_event(other, DossierEvent.RESULT_READY, actor="desk")
+    assert [m.channel for m in notices(dossier) + notices(other)] == [Channel.SMS, Channel.SMS]
+
+
+def test_the_dossier_timeline_shows_both_attempts_and_which_reached(zns_agency, make_dossier, worker, peer,
+                                                                    admin_client):
+    peer.refuse("84912345678", peer_codes.NO_ZALO_ACCOUNT)
+    dossier = result_for(make_dossier)
+    run(worker)
+    page = admin_client.get(f"/desk/ho-so/{dossier.pk}").content.decode()
+    assert "Zalo ZNS" in page and "Zalo account not existed" in page
+    assert "Đã đến người dân" in page
+
