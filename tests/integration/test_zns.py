@@ -245,3 +245,22 @@ def test_the_dossier_timeline_shows_both_attempts_and_which_reached(zns_agency, 
     assert "Zalo ZNS" in page and "Zalo account not existed" in page
     assert "Đã đến người dân" in page
 
+
+
+def test_staff_set_the_zns_templates_and_see_them_beside_the_sms_text(province, zns_settings, admin_client):
+    agency = province["016"]
+    form = {"agency": agency.pk, "enabled": "on", "result-template_id": "248001", "result-code": "ma_ho_so",
+            "result-agency": "co_quan", "result-lookup_link": "tra_cuu", "supplement-template_id": "",
+            "apology-template_id": "abc"}
+    refused = admin_client.post("/desk/zalo-zns", form)
+    assert refused.status_code == 422 and not ZnsTemplate.objects.exists()
+    form["apology-template_id"] = ""
+    assert admin_client.post("/desk/zalo-zns", form).status_code == 302
+    template = ZnsTemplate.objects.get(agency=agency, kind="result")
+    assert template.template_id == "248001"
+    assert template.params == {"code": "ma_ho_so", "agency": "co_quan", "lookup_link": "tra_cuu"}
+    assert ZnsAgency.objects.get(agency=agency).enabled
+    page = admin_client.get(f"/desk/mau-tin-nhan?agency={agency.pk}&kind=result").content.decode()
+    assert "248001" in page and "ma_ho_so" in page
+    page = admin_client.get(f"/desk/mau-tin-nhan?agency={agency.pk}&kind=apology").content.decode()
+    assert "Chưa có mẫu ZNS cho loại tin này" in page
