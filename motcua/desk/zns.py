@@ -3,9 +3,13 @@ which of our fields fills each of its parameters. The template page shows the re
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import template
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,12 +17,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from motcua.desk.access import desk_view, visible_agencies
+from motcua.desk.access import agency_ids, desk_view, messages_of, visible_agencies, visible_messages
+from motcua.desk.reports import bounds
 from motcua.desk.views import KIND_LABELS, editable_agency
-from motcua.domain.zns import FIELDS, MappingError, check_mapping
+from motcua.domain.zns import FIELDS, ChannelFigures, MappingError, ZnsSavings, check_mapping, savings
 from motcua.dossiers.models import Agency
 from motcua.messaging import zns as zns_channel
-from motcua.messaging.models import ZnsAgency, ZnsTemplate
+from motcua.messaging.models import Channel, Message, Status, ZnsAgency, ZnsTemplate
 
 NOTICE_KINDS = ("result", "supplement", "apology")
 FIELD_LABELS = {
@@ -104,3 +109,34 @@ def zns_card(agency: Agency, kind: str) -> dict:
         "agency": agency, "enabled": bool(setting and setting.enabled), "template": t,
         "params": [(FIELD_LABELS[f], t.params[f]) for f in FIELDS if t and f in t.params],
     }
+
+
+def channel_figures(msgs: QuerySet[Message], channel: str) -> ChannelFigures:
+    handed = Q(channel=channel, sent_at__isnull=False)
+    row = msgs.aggregate(sent=Count("id", filter=handed), cost=Sum("cost", filter=handed),
+                         delivered=Count("id", filter=Q(channel=channel, status=Status.DELIVERED)))
+    return ChannelFigures(sent=row["sent"], delivered=row["delivered"], cost=row["cost"] or 0)
+
+
+def zns_figures(msgs: QuerySet[Message], start: date, end: date) -> ZnsSavings:
+    """Per channel over the period (messages created in it), and what the same notices would have cost as
+    SMS only: each ZNS notice's SMS parts at the SMS price, each SMS at its own cost (so they cancel)."""
+    lo, hi = bounds(start, end)
+    msgs = msgs.filter(created_at__gte=lo, created_at__lt=hi)
+    zns, sms = channel_figures(msgs, Channel.ZNS), channel_figures(msgs, Channel.SMS)
+    tried = msgs.filter(channel=Channel.ZNS).exclude(status__in=[Status.QUEUED, Status.SENDING])
+    zns_parts = tried.aggregate(parts=Sum("parts"))["parts"] or 0
+    own_sms = msgs.filter(channel=Channel.SMS, fallback_of__isnull=True, sent_at__isnull=False)
+    sms_only = zns_parts * settings.MOTCUA["PRICE_PER_PART"] + (own_sms.aggregate(c=Sum("cost"))["c"] or 0)
+    fallbacks = msgs.filter(channel=Channel.SMS, fallback_of__isnull=False).count()
+    return savings(zns, sms, zns_attempts=tried.count(), fallbacks=fallbacks, sms_only_cost=sms_only)
+
+
+@register.inclusion_tag("desk/zns_report.html")
+def zns_report(who, chosen: Agency | None, start: date, end: date) -> dict:
+    """The ZNS section of the reports page, in the same scope as the rest of the page."""
+    msgs = messages_of(agency_ids(chosen)) if chosen is not None else visible_messages(who)
+    figures = zns_figures(msgs, start, end)
+    rate = figures.fallback_rate
+    return {"f": figures, "fallback_rate": None if rate is None else round(100 * rate, 1),
+            "shown": figures.zns_attempts > 0 or zns_channel.configured()}

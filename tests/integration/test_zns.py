@@ -264,3 +264,20 @@ def test_staff_set_the_zns_templates_and_see_them_beside_the_sms_text(province, 
     assert "248001" in page and "ma_ho_so" in page
     page = admin_client.get(f"/desk/mau-tin-nhan?agency={agency.pk}&kind=apology").content.decode()
     assert "Chưa có mẫu ZNS cho loại tin này" in page
+
+
+def test_reports_show_each_channel_the_fallback_rate_and_the_money_saved(zns_agency, make_dossier, worker, peer,
+                                                                        client, admin_client):
+    peer.refuse("84912345679", peer_codes.NO_ZALO_ACCOUNT)
+    by_zalo, by_sms = result_for(make_dossier, "0912345678"), result_for(make_dossier, "0912345679")
+    run(worker)
+    post_pending(client, peer)
+    run(worker)
+    [zns_done] = notices(by_zalo)
+    sms = notices(by_sms)[1]
+    price = settings.MOTCUA["PRICE_PER_PART"]
+    assert zns_done.status == Status.DELIVERED and sms.status == Status.DELIVERED
+    page = admin_client.get("/desk/bao-cao").content.decode()
+    assert "1/2 thông báo gửi qua Zalo phải gửi SMS thay" in page and "50,0%" in page
+    saved = (zns_done.parts + sms.parts) * price - settings.MOTCUA["ZNS_PRICE"] - sms.parts * price
+    assert f'<strong id="zns-saved">{saved} đ</strong>' in page
