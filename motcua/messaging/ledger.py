@@ -96,6 +96,14 @@ def record(connection_name: str, claims: Iterable[str], outcomes: Outcomes, now:
             queue_fallbacks(mine_ids, now)
 
 
+def release(messages: list[Message]) -> None:
+    """Give claimed messages back to the queue untried, their attempt not counted: they go next pass."""
+    Message.objects.filter(id__in=[m.pk for m in messages], status=Status.SENDING,
+                           claim__in={m.claim for m in messages}).update(
+        status=Status.QUEUED, claim="", attempts=F("attempts") - 1
+    )
+
+
 def apply_receipts(
     connection_name: str, by_status: dict[str, list[str]], now: datetime
 ) -> tuple[set[str], set[str]]:

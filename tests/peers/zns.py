@@ -84,6 +84,7 @@ class ZnsPeer:
         self.delays: dict[str, float] = {}
         self.undelivered: set[str] = set()
         self.answer_delay = 0.0
+        self.token_delay = 0.0  # seconds the token endpoint takes: widens the window of a refresh race
         self.fail_next = 0
         self._timers: list[threading.Timer] = []
         self._server = _Server(("127.0.0.1", 0), self._handler())
@@ -245,6 +246,7 @@ class ZnsPeer:
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.path == "/v4/oa/access_token":
+                    time.sleep(peer.token_delay)
                     form = {k: v[-1] for k, v in parse_qs(raw.decode()).items()}
                     if self.headers.get("secret_key") != peer.app_secret or form.get("app_id") != peer.app_id:
                         return self._answer(200, {"error": -14001, "error_name": "Invalid app secret key"})
