@@ -132,5 +132,6 @@ class ZnsTransport(Transport):
         return SendResult(sms.message_id, False, temporary=outcome is Outcome.TEMPORARY, error=error)
 
     def state(self) -> dict:
-        return {**super().state(), **self.counters, "remaining_quota": self.remaining_quota,
+        return {**super().state(), "sent": self.counters["accepted"], "failed": self.counters["refused"],
+                "unknown": self.counters["unknown"], "remaining_quota": self.remaining_quota,
                 "last_error": self.last_error}
