@@ -17,6 +17,7 @@ from motcua.messaging.transports.kannel import KannelTransport
 from motcua.messaging.transports.sim import SimTransport
 from motcua.messaging.transports.smpp import SmppTransport
 from motcua.messaging.transports.zns import ZnsTransport
+from motcua.messaging.transports.zns.sim import ZnsSimTransport
 
 
 def build_transport(url: str) -> Transport:
@@ -29,6 +30,8 @@ def build_transport(url: str) -> Transport:
         return KannelTransport.from_url(url)
     if scheme in ("zns", "znss"):
         return ZnsTransport.from_url(url)
+    if scheme == "znssim":
+        return ZnsSimTransport.from_url(url)
     raise ValueError(
         f"Unknown SMS connection scheme {scheme!r} in MOTCUA_SMS_URL (sim://, smpp://, kannel://, zns://)"
     )

@@ -13,8 +13,10 @@ from motcua.messaging.models import Message, Status
 from motcua.messaging.transports.base import IncomingSMS
 
 
-def sim_connection_names() -> list[str]:
-    return [t.name for t in map(build_transport, split_urls(settings.MOTCUA["SMS_URL"])) if t.scheme == "sim"]
+def sim_connection_names(scheme: str | None = "sim") -> list[str]:
+    """The simulated connections (``scheme=None``: of every channel, e.g. the Zalo ZNS simulator too)."""
+    return [t.name for t in map(build_transport, split_urls(settings.MOTCUA["SMS_URL"]))
+            if t.simulated and (scheme is None or t.scheme == scheme)]
 
 
 @staff_member_required
@@ -38,7 +40,7 @@ def simulator(request):
             )
             return redirect("simulator")
     messages = (
-        Message.objects.filter(connection__in=names)
+        Message.objects.filter(connection__in=sim_connection_names(None))
         .exclude(status__in=[Status.SKIPPED, Status.QUEUED])
         .order_by("-id")[:100]
     )

@@ -28,7 +28,7 @@ FALLBACK_SUFFIX = ":sms"
 
 def configured() -> bool:
     """A zns:// connection is configured: without one, nothing is queued for ZNS."""
-    return any(urlsplit(u).scheme in ("zns", "znss") for u in str(settings.MOTCUA["SMS_URL"]).split())
+    return any(urlsplit(u).scheme in ("zns", "znss", "znssim") for u in str(settings.MOTCUA["SMS_URL"]).split())
 
 
 def lookup_link(dossier: Dossier) -> str:
