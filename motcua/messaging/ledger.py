@@ -91,7 +91,10 @@ def record(connection_name: str, claims: Iterable[str], outcomes: Outcomes, now:
             message_status_changed.send(sender=Message, ids=ids, status=Status.FAILED, at=now)
         for error, ids in outcomes.fallback.items():
             mine_ids = list(mine.filter(id__in=ids).values_list("id", flat=True))
-            mine.filter(id__in=mine_ids).update(status=Status.FAILED, error=error, final_at=now, connection=connection_name)
+            # Zalo charges only what it accepted: a refused (or never answered) ZNS attempt costs nothing.
+            mine.filter(id__in=mine_ids).update(
+                status=Status.FAILED, error=error, final_at=now, connection=connection_name, cost=0
+            )
             message_status_changed.send(sender=Message, ids=mine_ids, status=Status.FAILED, at=now)
             queue_fallbacks(mine_ids, now)
 

@@ -126,6 +126,7 @@ def test_a_person_zalo_cannot_reach_gets_the_sms_at_once(zns_agency, make_dossie
     assert zns.channel == Channel.ZNS and zns.status == Status.FAILED and str(code) in zns.error
     assert sms.channel == Channel.SMS and sms.fallback_of_id == zns.pk
     assert sms.status == Status.DELIVERED and sms.connection == "sim" and sms.text == zns.text
+    assert zns.cost == 0 and sms.cost == sms.parts * settings.MOTCUA["PRICE_PER_PART"]  # Zalo charged nothing
     assert len(peer.sends) == 1  # refused once, never tried again
 
 
