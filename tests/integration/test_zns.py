@@ -299,3 +299,21 @@ def test_the_demo_simulator_shows_zns_as_a_zalo_bubble_and_the_fallback_as_sms(z
     assert page.count('class="zns-bubble"') == 2 and by_zalo.code in page  # the refused attempt shows too
     assert "Tra cứu hồ sơ" in page and "Zalo · Sở Du lịch" in page
     assert notices(by_sms)[1].text in page  # the SMS that replaced the ZNS, as an SMS
+
+
+def test_an_unknown_zns_outcome_is_the_only_way_to_both_channels(zns_agency, make_dossier, peer):
+    """Zalo answers too late every time: each try's outcome is unknown (Zalo did accept them), ZNS is tried
+    again, and when the tries are used up the SMS goes too. This is the documented bound."""
+    settings.MOTCUA = {**settings.MOTCUA, "SMS_URL": f"{peer.zns_url(timeout='0.3')} sim://"}
+    peer.slow(0.8)
+    dossier = result_for(make_dossier)
+    worker = Worker(name="t", clock=Clock(timezone.now() + timedelta(seconds=30)), run_batch=False)
+    for _ in range(3):
+        run(worker, passes=1)
+        worker.clock.advance(seconds=700)
+    run(worker)
+    worker.stop()
+    zns, sms = notices(dossier)
+    assert "outcome unknown" in zns.error and zns.status == Status.FAILED and zns.attempts == 3
+    assert sms.status == Status.DELIVERED
+    assert peer.wait_for(lambda: len(peer.accepted()) == 3)  # Zalo took every try: the citizen may get both
