@@ -317,3 +317,32 @@ def test_an_unknown_zns_outcome_is_the_only_way_to_both_channels(zns_agency, mak
     assert "outcome unknown" in zns.error and zns.status == Status.FAILED and zns.attempts == 3
     assert sms.status == Status.DELIVERED
     assert peer.wait_for(lambda: len(peer.accepted()) == 3)  # Zalo took every try: the citizen may get both
+
+
+def test_zns_data_is_blanked_with_the_sms_text_by_retention(zns_agency, make_dossier, worker, peer):
+    from motcua.ops.retention import purge_personal_data
+
+    peer.refuse("84912345678", peer_codes.NO_ZALO_ACCOUNT)
+    dossier = result_for(make_dossier)
+    run(worker)
+    purge_personal_data(days=0, now=timezone.now() + timedelta(days=1))
+    zns, sms = notices(dossier)
+    assert zns.template_data == {} and zns.to == "" and zns.text == "" and sms.text == ""
+
+
+def test_no_secret_token_or_phone_reaches_the_logs(zns_agency, make_dossier, worker, peer, client, caplog):
+    caplog.set_level("DEBUG")
+    peer.refuse("84912345679", peer_codes.NO_ZALO_ACCOUNT)
+    result_for(make_dossier, "0912345678")
+    result_for(make_dossier, "0912345679")
+    run(worker)
+    post_pending(client, peer)
+    peer.expire_access_tokens()
+    result_for(make_dossier, "0912345670")
+    run(worker)
+    worker.clock.advance(seconds=6)
+    run(worker)
+    assert len(peer.refreshes) == 2
+    secrets = [APP["app_secret"], APP["oa_secret_key"], *peer.refreshes, *peer.refresh_tokens, *peer.access_tokens]
+    for secret in [*secrets, "912345678", "912345679", "912345670"]:
+        assert secret not in caplog.text
