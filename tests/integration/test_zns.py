@@ -346,3 +346,16 @@ def test_no_secret_token_or_phone_reaches_the_logs(zns_agency, make_dossier, wor
     secrets = [APP["app_secret"], APP["oa_secret_key"], *peer.refreshes, *peer.refresh_tokens, *peer.access_tokens]
     for secret in [*secrets, "912345678", "912345679", "912345670"]:
         assert secret not in caplog.text
+
+
+def test_lookups_stay_on_8083_by_sms_with_zns_on(zns_agency, make_dossier, worker, peer):
+    from motcua.messaging.inbound import handle_incoming
+    from motcua.messaging.transports.base import IncomingSMS
+
+    dossier = make_dossier()
+    handle_incoming(IncomingSMS(sender="84912345678", recipient="8083", text=f"MCKH {dossier.code}",
+                                connection="sim", remote_id="mo-zns-1"))
+    run(worker)
+    [reply] = Message.objects.filter(kind="lookup_reply")
+    assert reply.channel == Channel.SMS and reply.status == Status.DELIVERED and dossier.code in reply.text
+    assert peer.sends == []
