@@ -63,9 +63,16 @@ def route(message: Message, dossier: Dossier) -> Message:
     return message
 
 
-def queue_fallbacks(zns_ids: list[int], now: datetime, not_before: datetime | None = None) -> int:
-    """The SMS for each of these ZNS messages, queued; those that have one already are left alone.
-    Runs inside the caller's transaction: the ZNS outcome and its SMS are stored together or not at all."""
+def quiet_end(now: datetime) -> datetime | None:
+    return rules.quiet_hours_end(timezone.localtime(now), settings.MOTCUA["QUIET_HOURS"])
+
+
+def queue_fallbacks(zns_ids: list[int], now: datetime) -> int:
+    """The SMS for each of these ZNS messages, queued to go at once — or when the quiet hours end, if ZNS
+    retries or waiting for its delivery event took the notice into the night; those that have one already
+    are left alone. Runs inside the caller's transaction: the ZNS outcome and its SMS are stored together
+    or not at all."""
+    not_before = quiet_end(now) or now
     rows = Message.objects.filter(id__in=zns_ids, channel=Channel.ZNS).only(
         "id", "kind", "cause", "dossier_id", "event_id", "agency_id", "to", "text", "encoding", "parts",
         "preferred_connection",
@@ -75,7 +82,7 @@ def queue_fallbacks(zns_ids: list[int], now: datetime, not_before: datetime | No
         Message(
             kind=m.kind, cause=f"{m.cause}{FALLBACK_SUFFIX}", dossier_id=m.dossier_id, event_id=m.event_id,
             agency_id=m.agency_id, to=m.to, text=m.text, encoding=m.encoding, parts=m.parts,
-            cost=estimate_cost(m.parts, price), not_before=not_before or now, created_at=now,
+            cost=estimate_cost(m.parts, price), not_before=not_before, created_at=now,
             channel=Channel.SMS, fallback_of_id=m.pk,
         )
         for m in rows
@@ -98,6 +105,5 @@ def fall_back_unanswered(now: datetime, limit: int = 1000) -> int:
             .values_list("id", flat=True)[:limit]
         )
         if ids:
-            quiet = rules.quiet_hours_end(timezone.localtime(now), settings.MOTCUA["QUIET_HOURS"])
-            queue_fallbacks(ids, now, quiet)
+            queue_fallbacks(ids, now)
     return len(ids)

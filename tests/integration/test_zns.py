@@ -359,3 +359,15 @@ def test_lookups_stay_on_8083_by_sms_with_zns_on(zns_agency, make_dossier, worke
     [reply] = Message.objects.filter(kind="lookup_reply")
     assert reply.channel == Channel.SMS and reply.status == Status.DELIVERED and dossier.code in reply.text
     assert peer.sends == []
+
+
+def test_a_refusal_in_the_night_sends_the_sms_when_quiet_hours_end(zns_agency, make_dossier, worker, peer):
+    peer.refuse("84912345678", peer_codes.NO_ZALO_ACCOUNT)
+    dossier = result_for(make_dossier)
+    settings.MOTCUA = {**settings.MOTCUA, "QUIET_HOURS": "21:00-07:00"}
+    night = timezone.localtime(timezone.now() + timedelta(days=1)).replace(hour=21, minute=30, second=0, microsecond=0)
+    worker.clock.now = night
+    run(worker)
+    zns, sms = notices(dossier)
+    assert zns.status == Status.FAILED
+    assert sms.status == Status.QUEUED and sms.not_before == (night + timedelta(days=1)).replace(hour=7, minute=0)
