@@ -28,7 +28,8 @@ FALLBACK_SUFFIX = ":sms"
 
 def configured() -> bool:
     """A zns:// connection is configured: without one, nothing is queued for ZNS."""
-    return any(urlsplit(u).scheme in ("zns", "znss", "znssim") for u in str(settings.MOTCUA["SMS_URL"]).split())
+    urls = str(settings.MOTCUA["SMS_URL"]).replace(",", " ").split()
+    return any(urlsplit(u).scheme in ("zns", "znss", "znssim") for u in urls)
 
 
 def lookup_link(dossier: Dossier) -> str:
