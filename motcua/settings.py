@@ -181,6 +181,20 @@ MOTCUA |= {
     "CALLBACK_ALLOW_HTTP": env_bool("MOTCUA_CALLBACK_ALLOW_HTTP", False),
 }
 
+# --- Zalo ZNS (a zns:// connection in MOTCUA_SMS_URL; docs/INTEGRATION.md) -----------------------------
+MOTCUA |= {
+    # The Zalo app linked to the agencies' Official Account, and the OA's secret key (webhook signature).
+    "ZNS_APP_ID": env("MOTCUA_ZNS_APP_ID"),
+    "ZNS_APP_SECRET": env("MOTCUA_ZNS_APP_SECRET"),
+    "ZNS_OA_SECRET_KEY": env("MOTCUA_ZNS_OA_SECRET_KEY"),
+    # Seeds the token row once; afterwards the database holds the rotated pair.
+    "ZNS_REFRESH_TOKEN": env("MOTCUA_ZNS_REFRESH_TOKEN"),
+    # Seconds without user_received_message after ZNS accepted a notice, after which the SMS goes.
+    "ZNS_FALLBACK_AFTER": int(env("MOTCUA_ZNS_FALLBACK_AFTER", "600")),
+    # What one ZNS message costs (VND), for the reports.
+    "ZNS_PRICE": int(env("MOTCUA_ZNS_PRICE", "300")),
+}
+
 # One cache for every web process on every machine: the public lookup's rate limit and the desk's
 # login throttle count there, and a per-process cache would let a client try N times as often
 # against N web server processes. The table lives in the application's database (migration

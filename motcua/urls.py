@@ -8,7 +8,7 @@ from motcua.desk import simulator as desk_simulator
 from motcua.dossiers.api import api, api_urls
 from motcua.lookup import views as lookup_views
 from motcua.lookup.api import router as lookup_router
-from motcua.messaging import gateway_views
+from motcua.messaging import gateway_views, zns_webhook
 
 api.add_router("/v1/lookup", lookup_router)
 api.add_router("/v1/dossiers", callbacks_router)
@@ -26,6 +26,7 @@ urlpatterns = [
     path("desk/gia-lap/tin-nhan", desk_simulator.simulator_feed, name="desk-simulator-feed"),
     path("sms/mo", gateway_views.sms_mo, name="sms_mo"),
     path("sms/dlr", gateway_views.sms_dlr, name="sms_dlr"),
+    path("zalo/webhook", zns_webhook.zalo_webhook, name="zalo_webhook"),
     path("desk/", include("motcua.desk.urls")),
     path("tra-cuu/bien-nhan/<str:code>", desk_receipt.receipt, name="receipt"),
     path("", include("motcua.ops.urls")),

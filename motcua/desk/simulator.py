@@ -44,6 +44,7 @@ class Bubble:
     text: str
     at: str  # dd/mm/yyyy HH:MM:SS, Vietnam time
     note: str  # status and parts of an SMS; what became of an MO
+    channel: str = "sms"  # "zns": drawn as a Zalo notification card rather than an SMS bubble
 
 
 def _national(gateway: str) -> str:
@@ -62,8 +63,15 @@ def conversations(names: list[str]) -> dict[str, list[Bubble]]:
     items: list[tuple[object, str, Bubble]] = []
     sent = (Message.objects.filter(connection__in=names).exclude(status__in=[Status.SKIPPED, Status.QUEUED])
             .order_by("-id")[:RECENT])
-    for m in sent:
+    for m in sent.select_related("agency"):
         when = m.sent_at or m.created_at
+        if m.channel == "zns":
+            # A ZNS message is a template filled with our values; the phone shows the OA's name above them.
+            lines = [f"Zalo · {m.agency.sms_name}", _("mẫu ZNS %(template)s") % {"template": m.template_id}]
+            lines += [f"{param}: {value}" for param, value in (m.template_data or {}).items()]
+            note = m.get_status_display()
+            items.append((when, _national(m.to), Bubble(f"mt-{m.pk}", "in", "\n".join(lines), _at(when), note, "zns")))
+            continue
         note = f"{m.get_status_display()} · {m.encoding.upper()} · " + _("%(parts)s tin") % {"parts": m.parts}
         items.append((when, _national(m.to), Bubble(f"mt-{m.pk}", "in", m.text, _at(when), note)))
     for mo in IncomingMessage.objects.filter(connection__in=names).order_by("-id")[:RECENT]:
