@@ -16,17 +16,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from motcua.domain import freetext
 from motcua.domain.calendar import WorkCalendar
 from motcua.domain.ontime import late_after
 from motcua.domain.phones import InvalidPhone, normalise_phone
 from motcua.domain.receipt_codes import format_receipt_code, generate_access_code
 from motcua.domain.states import RESULT_STEP, DossierState
+from motcua.domain.steps import SUPPLEMENT_STEP, display_step, is_result_step, is_supplement_step
 from motcua.dossiers.models import Agency, CalendarDay, Dossier, DossierEvent, Procedure, ReceiptSerial
 from motcua.dossiers.signals import dossier_changed
 
 log = logging.getLogger(__name__)
-
-SUPPLEMENT_STEP = "Chờ bổ sung"
 
 
 class DossierError(ValueError):
@@ -81,12 +81,25 @@ class NewDossier:
     step: str | None = None
     finished_at: datetime | None = None
     source: str = "api"
+    # When the record says the dossier entered ``state`` (the finish, the supplement request); None: received_at.
+    state_at: datetime | None = None
+    # Supplement waits the record already shows, [[start_iso, end_iso_or_None], ...], oldest first.
+    waits: list | None = None
+
+
+def text(value: str | None, field: str, max_length: int, multiline: bool = False) -> str:
+    """Outside free text checked once before it reaches the database: a surrogate or NUL would make the
+    driver raise (a 500), a control character has no place in a name or step."""
+    try:
+        return freetext.clean(value or "", max_length=max_length, multiline=multiline)
+    except freetext.FreeTextError as e:
+        raise DossierError(field, e.reason) from None
 
 
 def clean_phone(raw: str, strict: bool) -> tuple[str, str]:
     """(national form or "", raw as given). Strict callers (desk, API) refuse a bad number; the sync keeps
     the record and the outbox later records "invalid phone" as the reason no SMS was sent."""
-    raw = (raw or "").strip()
+    raw = text(raw, "phone", 64)
     if not raw:
         return "", ""
     try:
@@ -105,10 +118,17 @@ def initial_step(state: DossierState, given: str | None, steps: list[str]) -> st
         return RESULT_STEP
     if state == DossierState.SUPPLEMENT_REQUESTED:
         return SUPPLEMENT_STEP
-    return (given or "").strip()[:255] or steps[0]
+    if is_result_step(given):
+        return RESULT_STEP
+    if is_supplement_step(given):
+        return SUPPLEMENT_STEP
+    return display_step(given or "")[:255] or steps[0]
 
 
 def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Dossier:
+    new.applicant = text(new.applicant, "applicant", 255)
+    new.step = text(new.step, "step", 255) or None
+    new.code = text(new.code, "code", 64) or None
     phone, phone_raw = clean_phone(new.phone, strict_phone)
     if new.procedure.agency_id != new.agency.pk:
         raise DossierError("procedure", "Thủ tục không thuộc cơ quan này")
@@ -119,8 +139,13 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
         raise DossierError("appointment_at", "Ngày hẹn trả trước ngày tiếp nhận")
     steps = new.procedure.step_names()
     step = initial_step(new.state, new.step, steps)
-    finished_at = new.finished_at or (new.received_at if new.state.is_finished else None)
-    waits = [[new.received_at.isoformat(), None]] if new.state == DossierState.SUPPLEMENT_REQUESTED else []
+    state_at = max(new.state_at or new.received_at, new.received_at)
+    finished_at = (new.finished_at or state_at) if new.state.is_finished else None
+    waits = [list(w) for w in new.waits or []]
+    if new.state == DossierState.SUPPLEMENT_REQUESTED and not (waits and waits[-1][1] is None):
+        waits.append([state_at.isoformat(), None])
+    elif new.state != DossierState.SUPPLEMENT_REQUESTED and waits and waits[-1][1] is None:
+        waits[-1][1] = state_at.isoformat()  # the record moved on without saying when the supplement came
     with transaction.atomic():
         code = new.code or issue_code(new.agency, new.received_at)
         if Dossier.objects.filter(code=code).exists():
@@ -139,6 +164,7 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
                     current_step=step,
                     state=new.state,
                     finished_at=finished_at,
+                    returned_at=state_at if new.state == DossierState.RETURNED else None,
                     waits=waits,
                     access_code=generate_access_code(),
                     source=new.source,
@@ -168,6 +194,7 @@ EVENT_STATE = {
     DossierEvent.SUPPLEMENT_REQUESTED: DossierState.SUPPLEMENT_REQUESTED,
     DossierEvent.SUPPLEMENT_RECEIVED: DossierState.PROCESSING,
     DossierEvent.RESCHEDULED: None,
+    DossierEvent.DETAILS_CHANGED: None,
     DossierEvent.RESULT_READY: DossierState.RESULT_READY,
     DossierEvent.RETURNED: DossierState.RETURNED,
     DossierEvent.WITHDRAWN: DossierState.WITHDRAWN,
@@ -204,6 +231,8 @@ def apply_event(
     if type not in EVENT_STATE:
         raise DossierError("type", f"Loại sự kiện không hợp lệ: {type}")
     at = at or timezone.now()
+    step = text(step, "step", 255) or None
+    reason = text(reason, "reason", 500, multiline=True)
     with transaction.atomic():
         dossier = Dossier.objects.select_for_update().select_related("agency", "procedure").get(pk=dossier.pk)
         before = dossier.state_enum
@@ -221,8 +250,10 @@ def apply_event(
             raise DossierError("appointment_at", "Ngày hẹn trả trước ngày tiếp nhận")
         after = EVENT_STATE[type] or before
         data: dict = {}
-        if type == DossierEvent.STEP_CHANGED and step.strip() == RESULT_STEP:
+        if type == DossierEvent.STEP_CHANGED and is_result_step(step):
             after = DossierState.RESULT_READY
+        elif type == DossierEvent.STEP_CHANGED and is_supplement_step(step):
+            after = DossierState.SUPPLEMENT_REQUESTED
         _move(dossier, before, after, at, step, data)
         if appointment_at is not None:
             data["appointment_before"] = dossier.appointment_at.isoformat()
@@ -246,6 +277,30 @@ def apply_event(
     return event
 
 
+def update_details(dossier: Dossier, actor: str, *, applicant: str, phone: str, strict: bool = True,
+                   at: datetime | None = None) -> DossierEvent | None:
+    """Change the applicant's name or phone, leaving an event that names the fields changed (never their
+    values: the timeline is shown to staff of the agency, the log to operators). None: nothing changed."""
+    applicant = text(applicant, "applicant", 255)
+    phone_national, phone_raw = clean_phone(phone, strict)
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().select_related("agency", "procedure").get(pk=dossier.pk)
+        fields = [name for name, old, new in (("applicant", dossier.applicant, applicant),
+                                              ("phone", dossier.phone_raw, phone_raw)) if old != new]
+        if not fields:
+            return None
+        dossier.applicant, dossier.phone, dossier.phone_raw = applicant, phone_national, phone_raw
+        dossier.save(update_fields=["applicant", "phone", "phone_raw", "updated_at"])
+        state = dossier.state_enum
+        event = DossierEvent.objects.create(
+            dossier=dossier, type=DossierEvent.DETAILS_CHANGED, occurred_at=at or timezone.now(), actor=actor,
+            state_before=state, state_after=state, step=dossier.current_step, data={"fields": fields},
+        )
+        dossier_changed.send(sender=Dossier, dossier=dossier, event=event, before=state)
+    log.info("dossier details changed code=%s fields=%s by=%s", dossier.code, ",".join(fields), actor)
+    return event
+
+
 def _move(dossier: Dossier, before: DossierState, after: DossierState, at: datetime, step: str | None, data: dict):
     """Update state, step, wait intervals and finish times for a move from ``before`` to ``after``."""
     waits = [list(w) for w in dossier.waits or []]
@@ -258,7 +313,7 @@ def _move(dossier: Dossier, before: DossierState, after: DossierState, at: datet
     elif after in (DossierState.RESULT_READY, DossierState.RETURNED):
         dossier.current_step = RESULT_STEP
     elif step:
-        dossier.current_step = step.strip()[:255]
+        dossier.current_step = display_step(step)[:255]
     elif before == DossierState.SUPPLEMENT_REQUESTED and after != before:
         previous = dossier.events.filter(type=DossierEvent.SUPPLEMENT_REQUESTED).order_by("-id").first()
         dossier.current_step = (previous.data.get("step_before") if previous else None) or (
