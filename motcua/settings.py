@@ -186,3 +186,13 @@ MOTCUA |= {
 # against N web server processes. The table lives in the application's database (migration
 # ops.0002), so ``migrate`` is the only setup step.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "motcua_cache"}}
+
+# --- bounds on one API key (motcua.dossiers.limits, docs/INTEGRATION.md) -----------------------------
+MOTCUA_LIMITS = {
+    # Records in one POST /api/v1/dvcqg (more: 413).
+    "SYNC_MAX_RECORDS": int(env("MOTCUA_SYNC_MAX_RECORDS", "500")),
+    # New dossiers one key may create per minute, by sync and by POST /api/v1/dossiers (more: 429).
+    "NEW_DOSSIERS_PER_MINUTE": int(env("MOTCUA_NEW_DOSSIERS_PER_MINUTE", "1000")),
+    # How far in the past an event's "at" may lie (days); further: 422. The timeline shows both times.
+    "EVENT_BACKDATE_DAYS": int(env("MOTCUA_EVENT_BACKDATE_DAYS", "7")),
+}

@@ -200,3 +200,35 @@ def normalise_access_code(raw: str) -> str:
     return "".join(
         ch for ch in text if not ch.isspace() and ch not in ".-" and unicodedata.category(ch) != "Cf"
     ).upper()
+
+
+def issued_serial(fmt: str, code: str, agency_code: str) -> tuple[int | None, int] | None:
+    """(year or None, serial) when ``code`` lies in the series we issue for ``agency_code`` under ``fmt``;
+    None otherwise.
+
+    Why: a code in an agency's issued series is that agency's alone. Another agency's key must not create
+    it (it would take the code we are about to print on that agency's next receipt, and the lookup would
+    read another agency's text to its citizen). The code is compared as written and as normalised, as
+    citizens and software write it both ways."""
+    width = validate_code_format(fmt)
+    agency = agency_code.strip().upper()
+    pattern, compact = "", ""
+    for literal, field, _spec, _conv in string.Formatter().parse(fmt):
+        pattern += re.escape(literal)
+        compact += re.escape(literal.replace(".", "").replace("-", ""))
+        if field == "agency":
+            pattern += re.escape(agency)
+            compact += re.escape(agency.replace(".", "").replace("-", ""))
+        elif field in ("yy", "yyyy"):
+            part = f"(?P<{field}>[0-9]{{{2 if field == 'yy' else 4}}})"
+            pattern, compact = pattern + part, compact + part
+        elif field == "serial":
+            part = f"(?P<serial>[0-9]{{{width}}})"
+            pattern, compact = pattern + part, compact + part
+    text = code.strip().upper()
+    match = re.fullmatch(pattern, text) or re.fullmatch(compact, normalise_code(text))
+    if match is None:
+        return None
+    groups = match.groupdict()
+    year = int(groups["yyyy"]) if groups.get("yyyy") else (2000 + int(groups["yy"]) if groups.get("yy") else None)
+    return year, int(groups["serial"])

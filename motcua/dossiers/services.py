@@ -20,7 +20,7 @@ from motcua.domain import freetext
 from motcua.domain.calendar import WorkCalendar
 from motcua.domain.ontime import late_after
 from motcua.domain.phones import InvalidPhone, normalise_phone
-from motcua.domain.receipt_codes import format_receipt_code, generate_access_code
+from motcua.domain.receipt_codes import format_receipt_code, generate_access_code, issued_serial
 from motcua.domain.states import RESULT_STEP, DossierState
 from motcua.domain.steps import SUPPLEMENT_STEP, display_step, is_result_step, is_supplement_step
 from motcua.dossiers.models import Agency, CalendarDay, Dossier, DossierEvent, Procedure, ReceiptSerial
@@ -47,12 +47,28 @@ def work_calendar() -> WorkCalendar:
     )
 
 
+# One answer for a code another agency owns, whether a dossier with it exists or not: the answer must not
+# tell one agency which codes another agency has issued.
+CODE_NOT_YOURS = "Mã số biên nhận này không dùng được cho cơ quan của khóa API (thuộc dãy mã của cơ quan khác)"
+
+
+def _format_code(fmt: str, agency: Agency, year: int, serial: int) -> str:
+    try:
+        return format_receipt_code(fmt, agency.code, year, serial)
+    except ValueError:
+        raise DossierError("code", "Không cấp được mã số biên nhận mới: hết dãy số của năm") from None
+
+
 def issue_code(agency: Agency, at: datetime) -> str:
     """Next receipt code for the agency and year. The conditional UPDATE takes a row lock on PostgreSQL,
-    so concurrent creations get distinct serials; on SQLite the write transaction serialises them."""
+    so concurrent creations get distinct serials; on SQLite the write transaction serialises them.
+
+    Rows created with codes of our own series (by this agency's own software, before it was refused for
+    anyone else) cannot block issuing: the next free serial is found with one query per thousand serials
+    and claimed, never by trying one code at a time."""
     year = timezone.localtime(at).year
     fmt = settings.MOTCUA["RECEIPT_CODE_FORMAT"]
-    for _ in range(1000):
+    while True:
         with transaction.atomic():
             updated = ReceiptSerial.objects.filter(agency=agency, year=year).update(last=F("last") + 1)
             if not updated:
@@ -62,10 +78,41 @@ def issue_code(agency: Agency, at: datetime) -> str:
                 except IntegrityError:
                     continue  # another process created it first: take the UPDATE path again
             serial = ReceiptSerial.objects.get(agency=agency, year=year).last
-        code = format_receipt_code(fmt, agency.code, year, serial)
-        if not Dossier.objects.filter(code=code).exists():  # a code given by other software may collide
+        code = _format_code(fmt, agency, year, serial)
+        if not Dossier.objects.filter(code=code).exists():
             return code
-    raise DossierError("code", "Không cấp được mã số biên nhận mới")
+        serials = range(serial + 1, serial + 1001)
+        block = {s: _format_code(fmt, agency, year, s) for s in serials if _fits(fmt, agency, year, s)}
+        if not block:
+            raise DossierError("code", "Không cấp được mã số biên nhận mới: hết dãy số của năm")
+        taken = set(Dossier.objects.filter(code__in=block.values()).values_list("code", flat=True))
+        free = next((s for s, c in block.items() if c not in taken), None)
+        target = free if free is not None else max(block)
+        claimed = ReceiptSerial.objects.filter(agency=agency, year=year, last__lt=target).update(last=target)
+        if free is not None and claimed:
+            return block[free]
+        # another process moved past it first, or the whole block is taken: go on from where the serial is
+
+
+def _fits(fmt: str, agency: Agency, year: int, serial: int) -> bool:
+    try:
+        format_receipt_code(fmt, agency.code, year, serial)
+    except ValueError:
+        return False
+    return True
+
+
+def check_code_owner(agency: Agency, code: str) -> None:
+    """Refuse a supplied code in another agency's issued series, whether or not it exists yet.
+
+    The code is printed (now or soon) on that agency's receipts: refusing it is the only way that agency's
+    issuing cannot be blocked and its citizens are never read another agency's text. Codes in the agency's
+    own series are its own software's business; :func:`issue_code` steps over them."""
+    fmt = settings.MOTCUA["RECEIPT_CODE_FORMAT"]
+    own = agency.with_predecessors()
+    for other in Agency.objects.exclude(pk__in=own).only("pk", "code"):
+        if issued_serial(fmt, code, other.code) is not None:
+            raise DossierError("code", CODE_NOT_YOURS, status=409)
 
 
 @dataclass
@@ -147,8 +194,13 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
     elif new.state != DossierState.SUPPLEMENT_REQUESTED and waits and waits[-1][1] is None:
         waits[-1][1] = state_at.isoformat()  # the record moved on without saying when the supplement came
     with transaction.atomic():
+        if new.code:
+            check_code_owner(new.agency, new.code)
         code = new.code or issue_code(new.agency, new.received_at)
-        if Dossier.objects.filter(code=code).exists():
+        holder = Dossier.objects.filter(code=code).values_list("agency_id", flat=True).first()
+        if holder is not None and holder not in new.agency.with_predecessors():
+            raise DossierError("code", CODE_NOT_YOURS, status=409)
+        if holder is not None:
             raise DossierError("code", f"Mã số biên nhận {code} đã tồn tại", status=409)
         try:
             with transaction.atomic():

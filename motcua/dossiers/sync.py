@@ -101,12 +101,14 @@ def apply_record(record: SyncRecord, key: ApiKey) -> str:
         except services.DossierError as e:
             existing = Dossier.objects.filter(code=record.code).select_related("agency").first()
             if e.status != 409 or existing is None:
+                if e.field == "code":
+                    raise services.DossierError("MaHoSo", e.message, status=e.status) from None
                 raise
             # the same record sent twice at once: the other request created it; apply ours as an update
         else:
             return "created"
     if key.agency_id is not None and existing.agency_id not in _scope(key):
-        raise services.DossierError("MaHoSo", "Hồ sơ thuộc cơ quan khác", status=403)
+        raise services.DossierError("MaHoSo", services.CODE_NOT_YOURS, status=409)
     return update_from_record(existing, record, actor)
 
 
