@@ -187,13 +187,16 @@ Day = Annotated[date, AfterValidator(_plausible_day)]
 
 
 def has_control_chars(value: str) -> bool:
-    return any(ord(c) < 32 or ord(c) == 127 for c in value)
+    """Anything :func:`motcua.domain.freetext.problem` refuses (control characters, lone surrogates)."""
+    return freetext.problem(value) is not None
 
 
 def _printable(value: str) -> str:
-    """Control characters are never part of a name, code or step; PostgreSQL refuses NUL outright."""
-    if has_control_chars(value):
-        raise ValueError("chứa ký tự điều khiển")
+    """Control characters and lone surrogates are never part of a name, code or step; PostgreSQL refuses
+    NUL outright and no driver can encode a surrogate (both were a 500)."""
+    reason = freetext.problem(value)
+    if reason:
+        raise ValueError(reason)
     return value
 
 

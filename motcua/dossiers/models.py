@@ -268,6 +268,8 @@ class ApiKey(models.Model):
 
     @classmethod
     def authenticate(cls, key: str) -> ApiKey | None:
+        if len(key) > 200 or any(ord(c) < 33 or ord(c) > 126 for c in key):
+            return None  # never a key we issued; a NUL or surrogate would make the database driver raise
         parts = key.split("_")
         if len(parts) < 3 or parts[0] != "mc":
             return None
