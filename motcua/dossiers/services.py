@@ -19,7 +19,7 @@ from django.utils import timezone
 from motcua.domain import freetext
 from motcua.domain.calendar import WorkCalendar
 from motcua.domain.ontime import late_after
-from motcua.domain.phones import InvalidPhone, normalise_phone
+from motcua.domain.phones import InvalidPhone, first_mobile, normalise_phone, try_normalise_phone
 from motcua.domain.receipt_codes import format_receipt_code, generate_access_code, issued_serial
 from motcua.domain.states import RESULT_STEP, DossierState
 from motcua.domain.steps import SUPPLEMENT_STEP, display_step, is_result_step, is_supplement_step
@@ -152,9 +152,30 @@ def clean_phone(raw: str, strict: bool) -> tuple[str, str]:
     try:
         return normalise_phone(raw).national, raw
     except InvalidPhone as e:
+        found = first_mobile(raw)  # "0912 345 678 (Zalo)", "0258 3822 123, 0987 654 321": the first mobile
+        if found is not None:
+            return found[0].national, raw
         if strict:
             raise DossierError("phone", e.reason) from None
         return "", raw
+
+
+FIELD_LABELS = {"applicant": "họ tên người nộp", "phone": "số điện thoại"}
+
+
+def phone_note(raw: str) -> str:
+    """For the timeline: which number of a field written by a person the SMS go to (masked; the desk card
+    shows the field itself). Empty when the field is simply one number."""
+    raw = (raw or "").strip()
+    if not raw or try_normalise_phone(raw) is not None:
+        return ""
+    found = first_mobile(raw)
+    if found is None:
+        return ""
+    phone, place, count = found
+    if count > 1:
+        return f"Ô số điện thoại ghi {count} số: tin nhắn gửi tới số thứ {place} ({phone.masked})."
+    return f"Ô số điện thoại có ghi chú: tin nhắn gửi tới {phone.masked}."
 
 
 def initial_step(state: DossierState, given: str | None, steps: list[str]) -> str:
@@ -232,7 +253,8 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
             actor=actor,
             state_after=dossier.state,
             step=step,
-            data={"appointment_at": appointment.isoformat(), "source": new.source},
+            data={"appointment_at": appointment.isoformat(), "source": new.source}
+            | ({"note": note} if (note := phone_note(phone_raw)) else {}),
         )
         dossier_changed.send(sender=Dossier, dossier=dossier, event=event, before=None)
     log.info("dossier created code=%s agency=%s by=%s", dossier.code, new.agency.code, actor)
@@ -346,7 +368,10 @@ def update_details(dossier: Dossier, actor: str, *, applicant: str, phone: str, 
         state = dossier.state_enum
         event = DossierEvent.objects.create(
             dossier=dossier, type=DossierEvent.DETAILS_CHANGED, occurred_at=at or timezone.now(), actor=actor,
-            state_before=state, state_after=state, step=dossier.current_step, data={"fields": fields},
+            state_before=state, state_after=state, step=dossier.current_step,
+            data={"fields": fields, "note": " ".join(
+                [f"Đã sửa: {', '.join(FIELD_LABELS[f] for f in fields)}.", phone_note(phone_raw) if "phone" in fields else ""]
+            ).strip()},
         )
         dossier_changed.send(sender=Dossier, dossier=dossier, event=event, before=state)
     log.info("dossier details changed code=%s fields=%s by=%s", dossier.code, ",".join(fields), actor)
