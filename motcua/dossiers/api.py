@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import wraps
 from typing import Annotated, Any, Literal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -227,7 +228,9 @@ class EventIn(Schema):
     step: Text | None = Field(None, max_length=255)
     appointment_at: Instant | None = None
     reason: Text = Field("", max_length=500)
-    at: Instant | None = Field(None, description="Thời điểm xảy ra (đồng bộ sau)")
+    at: Instant | None = Field(
+        None, description="Thời điểm xảy ra (đồng bộ sau); lùi tối đa MOTCUA_EVENT_BACKDATE_DAYS ngày (mặc định 7)"
+    )
 
 
 class EventOut(Schema):
@@ -431,6 +434,10 @@ def post_event(request, code: str, payload: EventIn):
     at, appointment = payload.at, payload.appointment_at
     if at is not None and at > timezone.now() + timedelta(minutes=5):
         raise services.DossierError("at", "Thời điểm xảy ra ở tương lai")
+    backdate = int(settings.MOTCUA_LIMITS["EVENT_BACKDATE_DAYS"])
+    if at is not None and at < timezone.now() - timedelta(days=backdate):
+        # A backdated event changes the on-time figure in reports: bounded, and the timeline shows both times.
+        raise services.DossierError("at", f"Thời điểm xảy ra chỉ được lùi tối đa {backdate} ngày so với hiện tại")
     services.apply_event(
         dossier,
         payload.type,
