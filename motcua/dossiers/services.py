@@ -20,7 +20,7 @@ from motcua.domain import freetext
 from motcua.domain.calendar import WorkCalendar
 from motcua.domain.ontime import late_after
 from motcua.domain.phones import InvalidPhone, first_mobile, normalise_phone, try_normalise_phone
-from motcua.domain.receipt_codes import format_receipt_code, generate_access_code, issued_serial
+from motcua.domain.receipt_codes import format_receipt_code, generate_access_code, series_owner
 from motcua.domain.states import RESULT_STEP, DossierState
 from motcua.domain.steps import SUPPLEMENT_STEP, display_step, is_result_step, is_supplement_step
 from motcua.dossiers.models import Agency, CalendarDay, Dossier, DossierEvent, Procedure, ReceiptSerial
@@ -110,9 +110,9 @@ def check_code_owner(agency: Agency, code: str) -> None:
     own series are its own software's business; :func:`issue_code` steps over them."""
     fmt = settings.MOTCUA["RECEIPT_CODE_FORMAT"]
     own = agency.with_predecessors()
-    for other in Agency.objects.exclude(pk__in=own).only("pk", "code"):
-        if issued_serial(fmt, code, other.code) is not None:
-            raise DossierError("code", CODE_NOT_YOURS, status=409)
+    others = Agency.objects.exclude(pk__in=own).values_list("code", flat=True)
+    if series_owner(fmt, code, others) is not None:
+        raise DossierError("code", CODE_NOT_YOURS, status=409)
 
 
 @dataclass
