@@ -87,9 +87,12 @@ class Step:
 class SupplementRequest:
     """One ``DanhSachHoSoBoSung`` entry: when it was asked for, when the citizen brought it, the new due date."""
 
-    requested_at: datetime | None
-    received_at: datetime | None
+    requested_at: datetime
+    received_at: datetime | None  # NgayTiepNhanBoSung as sent
     new_appointment: datetime | None
+    # When the citizen answered: NgayTiepNhanBoSung, or else what the record implies (a later request, or a
+    # later processing step, means this one was answered by then). None: still waiting.
+    answered_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -120,13 +123,13 @@ class SyncRecord:
         """The newest time the record itself shows: how current its picture of the dossier is."""
         times = [self.received_at, self.finished_at, self.returned_at, *(s.at for s in self.steps)]
         for request in self.supplements:
-            times += [request.requested_at, request.received_at]
+            times += [request.requested_at, request.answered_at]
         return max(t for t in times if t is not None)
 
     @property
     def open_supplement(self) -> SupplementRequest | None:
         """The newest supplement request the citizen has not yet answered, if any."""
-        if self.supplements and self.supplements[-1].received_at is None:
+        if self.supplements and self.supplements[-1].answered_at is None:
             return self.supplements[-1]
         return None
 
@@ -140,7 +143,7 @@ class SyncRecord:
         if state.is_finished:
             return self.finished_at or self.last_step_at
         if state == DossierState.SUPPLEMENT_REQUESTED:
-            if self.open_supplement and self.open_supplement.requested_at:
+            if self.open_supplement:
                 return self.open_supplement.requested_at
             asked = [s.at for s in self.steps if s.at and is_supplement_step(s.name)]
             return asked[-1] if asked else None
@@ -171,6 +174,8 @@ def _steps(raw: Any) -> tuple[Step, ...]:
 
 
 def _supplements(raw: Any) -> tuple[SupplementRequest, ...]:
+    """Supplement requests with a request time, oldest first (an entry without one cannot be placed in the
+    dossier's history and is not taken as a request: a wrong "cần bổ sung" SMS is worse than none)."""
     if not isinstance(raw, list):
         return ()
     out = []
@@ -180,16 +185,45 @@ def _supplements(raw: Any) -> tuple[SupplementRequest, ...]:
         requested = None
         for name in ("NgayYeuCauBoSung", "NgayBoSung"):
             requested = requested or parse_date(entry.get(name), f"DanhSachHoSoBoSung.{name}")
-        out.append((
-            requested is None, requested or datetime.min.replace(tzinfo=LOCAL_TZ), position,
-            SupplementRequest(
-                requested_at=requested,
-                received_at=parse_date(entry.get("NgayTiepNhanBoSung"), "DanhSachHoSoBoSung.NgayTiepNhanBoSung"),
-                new_appointment=parse_date(entry.get("NgayHenTraMoi"), "DanhSachHoSoBoSung.NgayHenTraMoi"),
-            ),
-        ))
-    out.sort(key=lambda s: (s[0], s[1], s[2]))
-    return tuple(s[3] for s in out)
+        received = parse_date(entry.get("NgayTiepNhanBoSung"), "DanhSachHoSoBoSung.NgayTiepNhanBoSung")
+        new_appointment = parse_date(entry.get("NgayHenTraMoi"), "DanhSachHoSoBoSung.NgayHenTraMoi")
+        if requested is not None:
+            out.append((requested, position, SupplementRequest(requested, received, new_appointment)))
+    out.sort(key=lambda s: (s[0], s[1]))
+    return tuple(s[2] for s in out)
+
+
+def _new_appointment(raw: Any) -> datetime | None:
+    """``NgayHenTraMoi`` of the last entry that has one (entries are listed oldest first)."""
+    if not isinstance(raw, list):
+        return None
+    found = None
+    for entry in raw[:100]:
+        if isinstance(entry, dict):
+            found = parse_date(entry.get("NgayHenTraMoi"), "DanhSachHoSoBoSung.NgayHenTraMoi") or found
+    return found
+
+
+def with_answers(
+    supplements: tuple[SupplementRequest, ...], steps: tuple[Step, ...], national: DossierState
+) -> tuple[SupplementRequest, ...]:
+    """Each request with when it was answered, as the record implies it when NgayTiepNhanBoSung is empty:
+    a later request, or a later processing step, means the citizen had answered by then; the last request is
+    still open when TrangThaiHoSo says 5."""
+    out = []
+    for index, request in enumerate(supplements):
+        answered = request.received_at
+        if answered is None:
+            later = [s.at for s in steps if s.at and s.at > request.requested_at and not is_supplement_step(s.name)]
+            last = index == len(supplements) - 1
+            if not last:
+                later.append(supplements[index + 1].requested_at)
+            if later and not (last and national == DossierState.SUPPLEMENT_REQUESTED):
+                answered = min(later)
+        if answered is not None:
+            answered = max(answered, request.requested_at)
+        out.append(SupplementRequest(request.requested_at, request.received_at, request.new_appointment, answered))
+    return tuple(out)
 
 
 def whole_record_state(
@@ -211,7 +245,7 @@ def whole_record_state(
     newest = steps[-1].name if steps else None
     if finished_at is not None or is_result_step(newest):
         return DossierState.RESULT_READY
-    if supplements and supplements[-1].received_at is None:
+    if supplements and supplements[-1].answered_at is None:
         return DossierState.SUPPLEMENT_REQUESTED
     if national == DossierState.SUPPLEMENT_REQUESTED or is_supplement_step(newest):
         if national == DossierState.SUPPLEMENT_REQUESTED or not supplements:
@@ -229,14 +263,14 @@ def parse_record(record: Any) -> SyncRecord:
     except ValueError as e:
         raise RecordError("TrangThaiHoSo", str(e)) from None
     steps = _steps(record.get("QuaTrinhXuLy") or [])
-    supplements = _supplements(record.get("DanhSachHoSoBoSung") or [])
+    supplements = with_answers(_supplements(record.get("DanhSachHoSoBoSung") or []), steps, national)
     received = parse_date(record.get("NgayTiepNhan"), "NgayTiepNhan", required=True)
     appointment = parse_date(record.get("NgayHenTra"), "NgayHenTra")
     if appointment is not None and received is not None and appointment < received:
         raise RecordError("NgayHenTra", "trước NgayTiepNhan")
     finished_at = parse_date(record.get("NgayKetThucXuLy"), "NgayKetThucXuLy")
     returned_at = parse_date(record.get("NgayTra"), "NgayTra")
-    new_appointment = next((s.new_appointment for s in reversed(supplements) if s.new_appointment), None)
+    new_appointment = _new_appointment(record.get("DanhSachHoSoBoSung") or [])
     return SyncRecord(
         code=_text(record, "MaHoSo", required=True, max_len=64),
         procedure_code=_text(record, "MaTTHC", required=True, max_len=64),

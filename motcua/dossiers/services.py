@@ -378,6 +378,30 @@ def update_details(dossier: Dossier, actor: str, *, applicant: str, phone: str, 
     return event
 
 
+def add_past_wait(dossier: Dossier, actor: str, start: datetime, end: datetime,
+                  appointment_at: datetime | None = None) -> DossierEvent:
+    """A supplement request we learn of only after the citizen answered it: its wait counts for the on-time
+    rule and the timeline shows it, but the state does not move and no SMS is caused (the request is over)."""
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().select_related("agency", "procedure").get(pk=dossier.pk)
+        state = dossier.state_enum
+        waits = [list(w) for w in dossier.waits or []] + [[start.isoformat(), end.isoformat()]]
+        dossier.waits = sorted(waits, key=lambda w: w[0])
+        data: dict = {"requested_at": start.isoformat()}
+        if appointment_at is not None:
+            data["appointment_before"] = dossier.appointment_at.isoformat()
+            dossier.appointment_at = appointment_at
+        dossier.late_after = _late_after(dossier)
+        dossier.save()
+        event = DossierEvent.objects.create(
+            dossier=dossier, type=DossierEvent.SUPPLEMENT_RECEIVED, occurred_at=end, actor=actor,
+            state_before=state, state_after=state, step=dossier.current_step, data=data,
+        )
+        dossier_changed.send(sender=Dossier, dossier=dossier, event=event, before=state)
+    log.info("dossier past supplement recorded code=%s by=%s", dossier.code, actor)
+    return event
+
+
 def _move(dossier: Dossier, before: DossierState, after: DossierState, at: datetime, step: str | None, data: dict):
     """Update state, step, wait intervals and finish times for a move from ``before`` to ``after``."""
     waits = [list(w) for w in dossier.waits or []]

@@ -60,10 +60,8 @@ def record_waits(record: SyncRecord) -> list[list[str | None]]:
     """The supplement waits a record shows, from its own request and answer times."""
     waits: list[list[str | None]] = []
     for request in record.supplements:
-        if request.requested_at is None:
-            continue
         start = max(request.requested_at, record.received_at)
-        end = max(request.received_at, start) if request.received_at else None
+        end = max(request.answered_at, start) if request.answered_at else None
         waits.append([start.isoformat(), end.isoformat() if end else None])
     return waits
 
@@ -175,38 +173,37 @@ def update_from_record(dossier: Dossier, record: SyncRecord, actor: str) -> str:
 def _apply_supplements(dossier: Dossier, record: SyncRecord, actor: str) -> bool:
     """Supplement requests from ``DanhSachHoSoBoSung``, matched to our waits in order of request time.
 
-    An entry beyond the waits we know is a new request with its own SMS, even while ``TrangThaiHoSo``
-    still reads 5 from the previous one (the "4" in between was never synced): the earlier wait is closed
-    when the citizen answered it (or, failing that, when the new request was made)."""
+    An entry beyond the waits we know is a new request: with its SMS while the citizen still owes the
+    supplement, even while ``TrangThaiHoSo`` still reads 5 from the previous one (the "4" in between was
+    never synced; the earlier wait is closed when it was answered). A new entry already answered is only
+    history: its wait is kept for the on-time rule, and no "cần bổ sung" SMS reaches a citizen who has
+    already brought the papers."""
     changed = False
     for index, request in enumerate(record.supplements):
-        if request.requested_at is None:
-            continue
         dossier.refresh_from_db()
         if dossier.state_enum.is_finished:
             break
         waits = dossier.wait_intervals()
         open_wait = dossier.state_enum == DossierState.SUPPLEMENT_REQUESTED and waits and waits[-1][1] is None
         if index < len(waits):
-            if open_wait and index == len(waits) - 1 and request.received_at:
+            if open_wait and index == len(waits) - 1 and request.answered_at:
                 services.apply_event(
-                    dossier, DossierEvent.SUPPLEMENT_RECEIVED, actor, at=max(request.received_at, waits[-1][0]),
+                    dossier, DossierEvent.SUPPLEMENT_RECEIVED, actor, at=max(request.answered_at, waits[-1][0]),
                     appointment_at=_later_appointment(dossier, request.new_appointment), strict=False,
                 )
                 changed = True
             continue
         asked_at = max(request.requested_at, dossier.received_at)
         if open_wait:
-            # the citizen answered the earlier request when its entry says so, at the latest when this one came
-            answered = record.supplements[index - 1].received_at if index > 0 else None
+            answered = record.supplements[index - 1].answered_at if index > 0 else None
             services.apply_event(dossier, DossierEvent.SUPPLEMENT_RECEIVED, actor,
                                  at=max(min(answered or asked_at, asked_at), waits[-1][0]), strict=False)
-        services.apply_event(dossier, DossierEvent.SUPPLEMENT_REQUESTED, actor, at=asked_at, strict=False)
-        if request.received_at:
             dossier.refresh_from_db()
-            services.apply_event(dossier, DossierEvent.SUPPLEMENT_RECEIVED, actor,
-                                 at=max(request.received_at, asked_at),
-                                 appointment_at=_later_appointment(dossier, request.new_appointment), strict=False)
+        if request.answered_at:
+            services.add_past_wait(dossier, actor, asked_at, max(request.answered_at, asked_at),
+                                   appointment_at=_later_appointment(dossier, request.new_appointment))
+        else:
+            services.apply_event(dossier, DossierEvent.SUPPLEMENT_REQUESTED, actor, at=asked_at, strict=False)
         changed = True
     return changed
 

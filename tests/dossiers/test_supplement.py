@@ -69,3 +69,30 @@ def test_answered_supplement_resumes_from_the_answer_time(client, api_key):
     assert d.state == "processing"
     assert d.wait_intervals() == [(local(2026, 10, 9, 9, 0), local(2026, 10, 10, 9, 0))]
     assert [k for k, _ in citizen_sms(CODE)] == ["supplement"]
+
+
+def test_an_entry_without_a_request_time_is_not_a_request(client, api_key):
+    replay(client, api_key("016"), "supplement_entry_without_request_time")
+    d = Dossier.objects.get(code=CODE)
+    assert d.state == "processing" and d.current_step == "Thẩm định hồ sơ"
+    assert citizen_sms(CODE) == []
+    assert d.appointment_at == local(2026, 10, 14, 9, 0)
+
+
+def test_a_request_learned_of_after_it_was_answered_sends_no_sms_but_counts(client, api_key):
+    replay(client, api_key("016"), "answered_supplement_learned_late")
+    d = Dossier.objects.get(code=CODE)
+    assert d.state == "processing" and d.current_step == "Thẩm định hồ sơ"
+    assert citizen_sms(CODE) == []  # the citizen already brought the papers: no "cần bổ sung"
+    assert d.wait_intervals() == [(local(2026, 10, 6, 9, 0), local(2026, 10, 7, 9, 0))]
+    assert d.appointment_at == local(2026, 10, 13, 9, 0)
+    assert "supplement_received" in [e.type for e in d.events.all()]
+
+
+def test_an_answer_without_a_date_is_read_from_the_next_step(client, api_key):
+    replay(client, api_key("016"), "supplement_answered_without_date")
+    d = Dossier.objects.get(code=CODE)
+    assert d.state == "processing" and d.current_step == "Thẩm định hồ sơ"
+    assert d.wait_intervals() == [(local(2026, 10, 6, 9, 0), local(2026, 10, 8, 9, 0))]
+    assert [k for k, _ in citizen_sms(CODE)] == ["supplement"]
+    assert "bước Thẩm định hồ sơ" in lookup_reply(CODE)
