@@ -224,3 +224,12 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # django-ninja serves its own copy of Swagger UI from the package's static files when it is an installed
 # app; otherwise /api/docs loads it from a CDN and is blank on an offline intranet.
 INSTALLED_APPS.append("ninja")
+# --- bounds on one API key (motcua.dossiers.limits, docs/INTEGRATION.md) -----------------------------
+MOTCUA_LIMITS = {
+    # Records in one POST /api/v1/dvcqg (more: 413).
+    "SYNC_MAX_RECORDS": int(env("MOTCUA_SYNC_MAX_RECORDS", "500")),
+    # New dossiers one key may create per minute, by sync and by POST /api/v1/dossiers (more: 429).
+    "NEW_DOSSIERS_PER_MINUTE": int(env("MOTCUA_NEW_DOSSIERS_PER_MINUTE", "1000")),
+    # How far in the past an event's "at" may lie (days); further: 422. The timeline shows both times.
+    "EVENT_BACKDATE_DAYS": int(env("MOTCUA_EVENT_BACKDATE_DAYS", "7")),
+}

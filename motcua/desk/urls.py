@@ -1,6 +1,6 @@
 from django.urls import path
 
-from motcua.desk import callbacks, views, zns
+from motcua.desk import callbacks, procedures, views, zns
 
 app_name = "desk"
 urlpatterns = [
@@ -18,4 +18,5 @@ urlpatterns = [
     path("bao-cao", views.report_page, name="reports"),
     path("bao-cao.xlsx", views.report_xlsx, name="reports_xlsx"),
     path("callback", callbacks.callbacks, name="callbacks"),
+    path("thu-tuc-cho-xac-nhan", procedures.awaiting, name="procedures"),
 ]
