@@ -4,5 +4,4 @@ from motcua.lookup import views
 
 urlpatterns = [
     path("tra-cuu", views.lookup, name="lookup"),
-    path("tra-cuu/bao-cao/mo", views.mo_report, name="lookup-mo-report"),
 ]

@@ -111,3 +111,20 @@ def served(tmp_path) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+PASSWORD = "Mật-khẩu-đủ-dài-2026"
+
+
+@pytest.fixture
+def people(province, django_user_model, settings):
+    """A province administrator, an agency administrator who is also ``is_staff``, and agency staff."""
+    from motcua.desk.models import Role, StaffProfile
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    province_admin = django_user_model.objects.create_superuser("tinh", "tinh@example.vn", PASSWORD)
+    agency_admin = django_user_model.objects.create_user("hung", password=PASSWORD, is_staff=True)
+    StaffProfile.objects.create(user=agency_admin, agency=province["016"], role=Role.AGENCY_ADMIN)
+    staff = django_user_model.objects.create_user("lan", password=PASSWORD)
+    StaffProfile.objects.create(user=staff, agency=province["010"], role=Role.STAFF)
+    return {"province": province_admin, "agency_admin": agency_admin, "staff": staff}
