@@ -38,7 +38,7 @@ from motcua.desk.access import (
 )
 from motcua.desk.forms import ReceiveForm, check_phone, parse_local, to_input
 from motcua.desk.receipt import receipt_url
-from motcua.domain import rules
+from motcua.domain import freetext, rules
 from motcua.domain.ontime import OnTime
 from motcua.domain.phones import InvalidPhone, normalise_phone
 from motcua.domain.smstext import (
@@ -83,7 +83,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if throttle.is_locked(username, ip):
             error = throttle.locked_message()
         else:
-            user = authenticate(request, username=username, password=password)
+            # No account name holds a control character; a NUL would make PostgreSQL raise (a 500).
+            user = None if freetext.problem(username, max_length=150) else authenticate(
+                request, username=username, password=password)
             if user is None:
                 throttle.record_failure(username, ip)
                 error = (throttle.locked_message() if throttle.is_locked(username, ip)
