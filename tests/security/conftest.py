@@ -32,7 +32,8 @@ def gateway(settings) -> str:
 
 def production_env(**extra: str) -> dict[str, str]:
     """The environment docs/DEPLOY.md documents for production, minus the machine's own addresses."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
+    # Not this test process's own: browser tests set DJANGO_ALLOW_ASYNC_UNSAFE, which a deployment must not.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MOTCUA_", "DJANGO_"))}
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "motcua.settings",
