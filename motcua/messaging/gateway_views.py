@@ -15,7 +15,7 @@ Kannel configuration that goes with them (``group = sms-service``)::
 "words" on byte 0x20 could damage such text. We decode ``text`` with the ``charset`` Kannel reports.
 
 Both endpoints require a ``token`` parameter equal to ``MOTCUA_GATEWAY_TOKEN`` (add ``&token=...`` to
-the get-url, and ``token=...`` to the kannel:// URL for the dlr-url); without that setting they are
+the get-url; a kannel:// connection adds it to its dlr-url by itself); without that setting they are
 closed (403), and a kannel:// connection is refused at start-up (:mod:`motcua.ops.checks`). The token
 travels in the query string, so no access log we configure writes query strings (``motcua.ops.logs``).
 
@@ -31,7 +31,6 @@ import functools
 import hmac
 import logging
 from collections.abc import Callable
-from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from django.conf import settings
@@ -129,7 +128,7 @@ def check_token(params: dict[str, bytes]) -> None:
         raise PermissionError("missing or wrong token")
 
 
-@lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=4)
 def _gateway_connections(sms_url: str) -> frozenset[str]:
     names = set()
     for url in split_urls(sms_url):
