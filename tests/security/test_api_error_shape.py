@@ -30,9 +30,16 @@ def key(api_key) -> dict[str, str]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/api/", "/api/v2/dossiers", "/api/v1/khong-co", "/api/v1/dossiers/x/y/z",
-                                  "/api/%00", "/api/v1/dossiers/a%0Ab/messages/extra"])
+                                  "/api/v1/dossiers/a%0Ab/messages/extra"])
 def test_an_unknown_route_is_a_json_404(client, key, path):
     assert_error_shape(client.get(path, headers=key), 404)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/%00", "/api/v1/dossiers/016%0017", "/api/v1/dossiers?agency=0%001",
+                                  "/api/v1/lookup?code=%00&access_code=x"])
+def test_a_nul_anywhere_in_the_url_is_a_json_400(client, key, path):
+    assert_error_shape(client.get(path, headers=key), 400)
 
 
 @pytest.mark.django_db

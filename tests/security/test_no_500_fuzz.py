@@ -163,3 +163,17 @@ def test_a_surrogate_or_nul_in_a_dvcqg_record_is_rejected_not_a_500(keys, field,
                              content_type="application/json", headers=keys[0])
     check_api(response)
     assert response.json()["results"][0]["status"] == "rejected"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/desk/?q=a%00b", "/tra-cuu?code=%00&access_code=%00", "/tra-cuu/bien-nhan/016%0026",
+                                  "/desk/ho-so/1%00", "/desk/bao-cao?tu=%00"])
+def test_a_nul_in_a_page_url_is_a_400_on_every_database(desk_clients, path):
+    clients, _ = desk_clients
+    assert clients[0].get(path).status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_nul_in_a_form_field_is_a_400_on_every_database(desk_clients):
+    clients, _ = desk_clients
+    assert clients[0].post("/desk/tiep-nhan", {"applicant": "a\x00b", "phone": "0912345678"}).status_code == 400
