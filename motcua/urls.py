@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from motcua.callbacks.api import router as callbacks_router
 from motcua.desk import receipt as desk_receipt
 from motcua.desk import simulator as desk_simulator
+from motcua.desk.access import province_admin_required
 from motcua.dossiers.api import api, api_urls
 from motcua.lookup import views as lookup_views
 from motcua.lookup.api import router as lookup_router
@@ -24,6 +25,7 @@ urlpatterns = [
     path("simulator", RedirectView.as_view(pattern_name="desk-simulator", permanent=False), name="simulator"),
     path("desk/gia-lap", desk_simulator.simulator, name="desk-simulator"),
     path("desk/gia-lap/tin-nhan", desk_simulator.simulator_feed, name="desk-simulator-feed"),
+    path("tra-cuu/bao-cao/mo", province_admin_required(lookup_views.mo_report), name="lookup-mo-report"),
     path("sms/mo", gateway_views.sms_mo, name="sms_mo"),
     path("sms/dlr", gateway_views.sms_dlr, name="sms_dlr"),
     path("zalo/webhook", zns_webhook.zalo_webhook, name="zalo_webhook"),

@@ -104,8 +104,21 @@ def desk_view(admin_only: bool = False) -> Callable:
     return decorate
 
 
-
 def is_province_admin(user) -> bool:
     """The province administrator: the only one who may see province-wide pages (the MO reconciliation
     report, the phone simulator, the Django admin). Agency staff, ``is_staff`` or not, never are."""
     return bool(user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def province_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login (the desk's page), then the province administrator only: others get the desk's 403 page.
+    Also wraps views of lower packages in the URLconf (they cannot import the desk)."""
+
+    @login_required(login_url="desk:login")
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not is_province_admin(request.user):
+            return render(request, "desk/no_access.html", {"admin_only": True}, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -20,10 +20,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 from pydantic import AfterValidator, BeforeValidator
 
-from motcua.common.jsonrender import Utf8JSONRenderer
 from motcua.domain import freetext
 from motcua.domain.dvcqg import RecordError, parse_progress, parse_record
 from motcua.domain.ontime import OnTime
@@ -36,14 +36,24 @@ log = logging.getLogger(__name__)
 
 class BearerKey(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        if len(token) > 200 or freetext.problem(token):
+            return None  # a NUL would make PostgreSQL raise (a 500); no key of ours has one: 401
         key = ApiKey.authenticate(token)
         if key is not None:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
         return key
 
 
+class Utf8JSON(JSONRenderer):
+    """JSON as UTF-8 text, not ``\\u`` escapes: Vietnamese names and messages stay readable on the wire
+    and in a vendor's logs (the body is ``application/json; charset=utf-8``)."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
     title="motcua API",
+    renderer=Utf8JSON(),
     version="1",
     description="Hồ sơ một cửa và tin nhắn SMS — API cho phần mềm Một cửa điện tử. "
     "[Hướng dẫn nhanh cho nhà cung cấp phần mềm](/api/huong-dan)",
@@ -51,7 +61,6 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
-    renderer=Utf8JSONRenderer(),
 )
 
 

@@ -153,18 +153,19 @@ def lookup(request: HttpRequest) -> HttpResponse:
 
 
 def _month(request: HttpRequest) -> date:
+    """The month asked for (ValueError if it cannot be read), or this month."""
     raw = request.GET.get("month", "")
-    try:
-        return reports.parse_month(raw)
-    except ValueError:
-        today = timezone.localdate()
-        return today.replace(day=1)
+    return reports.parse_month(raw) if raw.strip() else timezone.localdate().replace(day=1)
 
 
 @staff_member_required
 def mo_report(request: HttpRequest) -> HttpResponse:
-    """Monthly MO reconciliation (per short code and connection), with CSV and Excel downloads."""
-    month = _month(request)
+    """Monthly MO reconciliation (per short code and connection), with CSV and Excel downloads. Routed
+    in motcua/urls.py for the province administrator only."""
+    try:
+        month = _month(request)
+    except ValueError as e:
+        return HttpResponse(str(e), status=400, content_type="text/plain; charset=utf-8")
     report = reports.mo_report(month)
     fmt = request.GET.get("format", "")
     if fmt == "csv":

@@ -151,7 +151,7 @@ def test_api_unknown_and_wrong_are_one_404_and_rate_limited(client, dossier):
 
     assert wrong.status_code == unknown.status_code == 404
     assert wrong.content == unknown.content
-    assert wrong.json() == {"detail": NOT_FOUND_MESSAGE}
+    assert wrong.json() == {"errors": [{"field": "code", "message": NOT_FOUND_MESSAGE}]}
     for _ in range(8):
         client.get("/api/v1/lookup", {"code": CODE, "access_code": "WRONG2"})
     limited = client.get("/api/v1/lookup", {"code": CODE, "access_code": dossier.access_code})

@@ -23,6 +23,20 @@ class Command(BaseCommand):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
         parser.add_argument("--no-serve", action="store_true", help="seed and print credentials only")
 
+    def execute(self, *args, **options):
+        self.mark_demo()
+        return super().execute(*args, **options)
+
+    @staticmethod
+    def mark_demo() -> None:
+        """The laptop demo may use the demo secret key, localhost and the simulator (motcua.ops.checks),
+        and gets a fresh gateway token unless MOTCUA_GATEWAY_TOKEN is set."""
+        settings.MOTCUA = {
+            **settings.MOTCUA,
+            "DEMO": True,
+            "GATEWAY_TOKEN": settings.MOTCUA.get("GATEWAY_TOKEN") or secrets.token_urlsafe(24),
+        }
+
     def handle(self, *args, **o):
         quiet = self.demo_quiet_hours()
         call_command("migrate", interactive=False, verbosity=0)
@@ -59,6 +73,7 @@ class Command(BaseCommand):
             f"   password {password}\n"
             f"  Simulator:     {base}/desk/gia-lap   user admin   (SMS connection: {settings.MOTCUA['SMS_URL']})\n"
             f"  Django admin:  {base}/admin/   user admin\n"
+            f"  Gateway token: {settings.MOTCUA['GATEWAY_TOKEN']}   (Kannel's /sms/mo and /sms/dlr: &token=...)\n"
             f"  API docs:      {base}/api/docs\n"
             f"  API key (016): {key}\n"
             f"  Quiet hours:   {quiet}\n"

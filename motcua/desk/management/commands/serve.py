@@ -15,6 +15,10 @@ class Command(BaseCommand):
         parser.add_argument("--with-worker", action="store_true")
 
     def handle(self, *args, **o):
+        if not o["skip_checks"]:
+            # Refuse an unsafe configuration before listening (motcua.ops.checks: gateway token, secret
+            # key, public URL, simulator); the general checks already ran before handle().
+            self.check(tags=["motcua"], include_deployment_checks=True)
         if o["with_worker"]:
             stop = threading.Event()
             threading.Thread(target=Worker(name="embedded").run_forever, args=(stop,), daemon=True).start()
