@@ -65,6 +65,9 @@ CPU_GROUPS = {
     "wrk": lambda command: command.startswith("wrk"),
 }
 CONNECTION = "bench"
+# The gateway endpoints need the shared token and accept only configured gateway connections.
+GATEWAY_TOKEN = "bench-gateway-token"
+GATEWAY_SMS_URL = " ".join(f"kannel://u:p@127.0.0.1:9?name={n}" for n in ("warmup", CONNECTION, "wrk"))
 
 
 # --- data ------------------------------------------------------------------------------------------
@@ -157,10 +160,10 @@ def start_server(port: int, workers: int, threads: int, db_url: str) -> subproce
         "DATABASE_URL": db_url,
         "DJANGO_SETTINGS_MODULE": "motcua.settings",
         "MOTCUA_LOG_LEVEL": "WARNING",
-        "MOTCUA_SMS_URL": "sim://",
+        "MOTCUA_SMS_URL": GATEWAY_SMS_URL,
+        "MOTCUA_GATEWAY_TOKEN": GATEWAY_TOKEN,
         "PYTHONPATH": str(ROOT),
     }
-    env.pop("MOTCUA_GATEWAY_TOKEN", None)
     granian = str(Path(sys.executable).with_name("granian"))
     proc = subprocess.Popen(
         [
@@ -175,8 +178,10 @@ def start_server(port: int, workers: int, threads: int, db_url: str) -> subproce
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
                 s.sendall(
-                    b"GET /sms/mo?from=84912345678&to=8083&text=MCKH&id=warm&conn=warmup HTTP/1.0\r\n"
-                    b"Host: 127.0.0.1\r\n\r\n"
+                    (
+                        f"GET /sms/mo?from=84912345678&to=8083&text=MCKH&id=warm&conn=warmup&token={GATEWAY_TOKEN} "
+                        "HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
+                    ).encode()
                 )
                 if b" 200 " in s.recv(64):
                     return proc
@@ -200,7 +205,7 @@ def stop_server(proc: subprocess.Popen) -> None:
 def request_bytes(i: int, code: str, port: int) -> bytes:
     text = quote(f"MCKH {code}")
     return (
-        f"GET /sms/mo?from=8491{i % 10_000_000:07d}&to=8083&text={text}&id=b{i}&conn={CONNECTION} HTTP/1.1\r\n"
+        f"GET /sms/mo?from=8491{i % 10_000_000:07d}&to=8083&text={text}&id=b{i}&conn={CONNECTION}&token={GATEWAY_TOKEN} HTTP/1.1\r\n"
         f"Host: 127.0.0.1:{port}\r\n\r\n"
     ).encode()
 
@@ -273,7 +278,7 @@ function setup(thread) thread:set("tid", counter); counter = counter + 1; table.
 function request()
   n = n + 1
   local code = codes[(n % #codes) + 1]
-  return wrk.format("GET", "/sms/mo?from=84912345678&to=8083&text=MCKH%20" .. code .. "&id=w" .. tid .. "-" .. n .. "&conn=wrk")
+  return wrk.format("GET", "/sms/mo?from=84912345678&to=8083&text=MCKH%20" .. code .. "&id=w" .. tid .. "-" .. n .. "&conn=wrk&token={GATEWAY_TOKEN}")
 end
 function response(status, headers, body)
   if status ~= 200 or not (body:find("^Hồ sơ của quý Ông/Bà %(") or body:find("^Không tìm thấy hồ sơ ")) then

@@ -23,13 +23,16 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 DEBUG = env_bool("MOTCUA_DEBUG", False)
-# Secrets only from the environment. The fallback is for a laptop demo and is refused below in production.
-SECRET_KEY = env("MOTCUA_SECRET_KEY") or "insecure-demo-key-set-MOTCUA_SECRET_KEY-in-production"
+# Secrets only from the environment. The fallback is for a laptop demo: outside ``motcua demo`` the
+# start-up checks (motcua.ops.checks) refuse it.
+DEMO_SECRET_KEY = "insecure-demo-key-set-MOTCUA_SECRET_KEY-in-production"
+SECRET_KEY = env("MOTCUA_SECRET_KEY") or DEMO_SECRET_KEY
 ALLOWED_HOSTS = [h for h in env("MOTCUA_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in env("MOTCUA_CSRF_TRUSTED_ORIGINS").split(",") if o]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the province administrator's site: superusers only, login throttled.
+    "motcua.desk.admin_site.ProvinceAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -45,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "motcua.ops.middleware.ApiErrorMiddleware",
+    "motcua.ops.middleware.NulRejectMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "motcua.desk.middleware.DeskLanguageMiddleware",
@@ -114,6 +119,32 @@ STATIC_ROOT = env("MOTCUA_STATIC_ROOT") or str(Path.cwd() / "staticfiles")
 
 LOGIN_URL = "desk:login"
 
+# Django's password rules for every account (desk and admin share the user table).
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- HTTPS behind the reverse proxy (docs/DEPLOY.md, "Production settings") ----------------------
+# Cookies only over HTTPS; the session and CSRF cookies are never readable by page scripts.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("MOTCUA_SECURE_COOKIES", False)
+SESSION_COOKIE_HTTPONLY = True
+# HSTS: browsers refuse plain HTTP for this many seconds once they have seen the site over HTTPS.
+SECURE_HSTS_SECONDS = int(env("MOTCUA_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("MOTCUA_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("MOTCUA_HSTS_PRELOAD", False)
+# "X-Forwarded-Proto": the header the proxy sets to "https" (the proxy must overwrite any the client sent).
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + env("MOTCUA_PROXY_SSL_HEADER").upper().replace("-", "_"), "https")
+    if env("MOTCUA_PROXY_SSL_HEADER")
+    else None
+)
+SECURE_SSL_REDIRECT = env_bool("MOTCUA_SSL_REDIRECT", False)
+# Kannel and the probes call over the private network in plain HTTP: never redirect them.
+SECURE_REDIRECT_EXEMPT = [r"^sms/", r"^healthz$", r"^metrics$"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -121,9 +152,22 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "kv": {"()": "motcua.ops.logs.KeyValueFormatter"},  # key=value lines for log shippers
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": env("MOTCUA_LOG_FORMAT", "plain")}},
+    # Request lines are logged without their query string: /sms/* carries the gateway token and phone
+    # numbers, /tra-cuu and /api/v1/lookup the access code.
+    "filters": {"no_query": {"()": "motcua.ops.logs.NoQueryStringFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": env("MOTCUA_LOG_FORMAT", "plain"),
+            "filters": ["no_query"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("MOTCUA_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # runserver's access log (motcua serve/demo): same console, same filter.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- motcua settings (README lists them all) -------------------------------------------------
@@ -156,13 +200,24 @@ MOTCUA = {
     # Desk login throttling: failures allowed per (username, address) within the window (seconds).
     "LOGIN_FAILURE_LIMIT": int(env("MOTCUA_LOGIN_FAILURE_LIMIT", "5")),
     "LOGIN_FAILURE_WINDOW": int(env("MOTCUA_LOGIN_FAILURE_WINDOW", "900")),
+    # ... from one address for any usernames (password spraying), and for one username from any address.
+    "LOGIN_ADDRESS_FAILURE_LIMIT": int(env("MOTCUA_LOGIN_ADDRESS_FAILURE_LIMIT", "20")),
+    "LOGIN_USER_FAILURE_LIMIT": int(env("MOTCUA_LOGIN_USER_FAILURE_LIMIT", "50")),
     # Names, phones and SMS texts are blanked this many days after the dossier/message/MO is final.
     "RETENTION_DAYS": int(env("MOTCUA_RETENTION_DAYS", "365")),
     # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses, e.g. 127.0.0.1 for an
     # nginx on the same machine): rate limits then count the client, not the proxy.
     "TRUSTED_PROXIES": frozenset(a.strip() for a in env("MOTCUA_TRUSTED_PROXIES").split(",") if a.strip()),
-    # Optional bearer token for /metrics ("" = open; then restrict /metrics at the reverse proxy).
+    # Optional bearer token for /metrics ("" = open; then restrict /metrics at the reverse proxy). It
+    # also opens the details of /healthz, which anonymous callers see as up/down only.
     "METRICS_TOKEN": env("MOTCUA_METRICS_TOKEN"),
+    # Shared secret the gateway (Kannel) sends as ``token=`` to /sms/mo and /sms/dlr. Without it both
+    # endpoints are closed, and a kannel:// connection is refused at start-up.
+    "GATEWAY_TOKEN": env("MOTCUA_GATEWAY_TOKEN"),
+    # Allow sim:// as the only SMS connection outside `motcua demo` (a training installation).
+    "ALLOW_SIMULATOR": env_bool("MOTCUA_ALLOW_SIMULATOR", False),
+    # Set by `motcua demo` only: the production start-up checks do not apply to the laptop demo.
+    "DEMO": False,
 }
 
 # --- callbacks to one-stop software (motcua.callbacks, `motcua callbacks`; README lists them) -------
@@ -182,8 +237,55 @@ MOTCUA |= {
     "CALLBACK_ALLOW_HTTP": env_bool("MOTCUA_CALLBACK_ALLOW_HTTP", False),
 }
 
+# --- Zalo ZNS (a zns:// connection in MOTCUA_SMS_URL; docs/INTEGRATION.md) -----------------------------
+MOTCUA |= {
+    # The Zalo app linked to the agencies' Official Account, and the OA's secret key (webhook signature).
+    "ZNS_APP_ID": env("MOTCUA_ZNS_APP_ID"),
+    "ZNS_APP_SECRET": env("MOTCUA_ZNS_APP_SECRET"),
+    "ZNS_OA_SECRET_KEY": env("MOTCUA_ZNS_OA_SECRET_KEY"),
+    # Seeds the token row once; afterwards the database holds the rotated pair.
+    "ZNS_REFRESH_TOKEN": env("MOTCUA_ZNS_REFRESH_TOKEN"),
+    # Seconds without user_received_message after ZNS accepted a notice, after which the SMS goes.
+    "ZNS_FALLBACK_AFTER": int(env("MOTCUA_ZNS_FALLBACK_AFTER", "600")),
+    # What one ZNS message costs (VND), for the reports.
+    "ZNS_PRICE": int(env("MOTCUA_ZNS_PRICE", "300")),
+}
+
 # One cache for every web process on every machine: the public lookup's rate limit and the desk's
 # login throttle count there, and a per-process cache would let a client try N times as often
 # against N web server processes. The table lives in the application's database (migration
 # ops.0002), so ``migrate`` is the only setup step.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "motcua_cache"}}
+
+# --- the public face: front page, lookup, receipt, error pages (README lists them) -----------------
+# Another province deploys the same code as its own by setting these.
+MOTCUA |= {
+    "PROVINCE_NAME": env("MOTCUA_PROVINCE_NAME", "tỉnh Khánh Hòa"),
+    # The place name of the receipt's "<place>, ngày … tháng … năm …" line.
+    "PLACE_NAME": env("MOTCUA_PLACE_NAME", "Khánh Hòa"),
+    # An image address (absolute, or under /static/); empty: the built-in emblem.
+    "PROVINCE_LOGO_URL": env("MOTCUA_PROVINCE_LOGO_URL"),
+    "PROVINCE_ADDRESS": env("MOTCUA_PROVINCE_ADDRESS"),
+    "PROVINCE_HOTLINE": env("MOTCUA_PROVINCE_HOTLINE"),
+    "PROVINCE_EMAIL": env("MOTCUA_PROVINCE_EMAIL"),
+}
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("motcua.lookup.context.province")
+# Static files (favicon, the API docs' Swagger UI) are served by the application itself through
+# WhiteNoise, so a plain `motcua serve` behind no web server — and an offline intranet — has them.
+# With finders on, no `collectstatic` step is needed.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "motcua.common.staticfiles.StaticFilesMiddleware")
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+# django-ninja serves its own copy of Swagger UI from the package's static files when it is an installed
+# app; otherwise /api/docs loads it from a CDN and is blank on an offline intranet.
+INSTALLED_APPS.append("ninja")
+# --- bounds on one API key (motcua.dossiers.limits, docs/INTEGRATION.md) -----------------------------
+MOTCUA_LIMITS = {
+    # Records in one POST /api/v1/dvcqg (more: 413).
+    "SYNC_MAX_RECORDS": int(env("MOTCUA_SYNC_MAX_RECORDS", "500")),
+    # New dossiers one key may create per minute, by sync and by POST /api/v1/dossiers (more: 429).
+    "NEW_DOSSIERS_PER_MINUTE": int(env("MOTCUA_NEW_DOSSIERS_PER_MINUTE", "1000")),
+    # How far in the past an event's "at" may lie (days); further: 422. The timeline shows both times.
+    "EVENT_BACKDATE_DAYS": int(env("MOTCUA_EVENT_BACKDATE_DAYS", "7")),
+}

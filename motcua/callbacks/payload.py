@@ -18,6 +18,8 @@ A callback body (``type`` ``message_status``)::
     parts         SMS parts (what the telco charges); 0 when skipped
     to            the phone number, masked
     created_at, sent_at, final_at   the message's times (null until they happen)
+    channel       sms, or zns (Zalo ZNS); a notice ZNS could not deliver has a second message, the SMS,
+    fallback_of   whose fallback_of is the ZNS message's id (null otherwise)
 
 A ``lookup`` body has the same fields about the reply (``message_id`` is the reply's, ``status`` the
 reply's at the time: queued, or to_gateway when a Kannel gateway took it) and also ``codes`` (the receipt
@@ -42,7 +44,7 @@ LOOKUP = "lookup"
 # The fields of a Message these payloads read (``only()`` loads no more).
 MESSAGE_FIELDS = (
     "id", "kind", "status", "skip_reason", "error", "parts", "to", "created_at", "sent_at", "final_at",
-    "agency", "dossier__code", "dossier__agency",
+    "agency", "dossier__code", "dossier__agency", "channel", "fallback_of",
 )
 
 
@@ -88,6 +90,8 @@ def message_fields(message: Message) -> dict[str, Any]:
         "created_at": iso(message.created_at),
         "sent_at": iso(message.sent_at),
         "final_at": iso(message.final_at),
+        "channel": message.channel,
+        "fallback_of": message.fallback_of_id,
     }
 
 

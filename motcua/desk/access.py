@@ -122,3 +122,16 @@ def desk_view(admin_only: bool = False, province_only: bool = False) -> Callable
 
     return decorate
 
+
+def province_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login (the desk's page), then the province administrator only: others get the desk's 403 page.
+    Also wraps views of lower packages in the URLconf (they cannot import the desk)."""
+
+    @login_required(login_url="desk:login")
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not is_province_admin(request.user):
+            return render(request, "desk/no_access.html", {"admin_only": True}, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper

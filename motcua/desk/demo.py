@@ -13,6 +13,15 @@ from motcua.dossiers import services
 from motcua.dossiers.models import Agency, Dossier, DossierEvent, Procedure
 
 DEMO_ACTOR = "demo"
+# The example dossier's access code is fixed, so the README can print it; every other access code is random.
+DEMO_ACCESS_CODE = "KHDV26"
+HOURS = "Sáng 7h00–11h30, chiều 13h30–17h00, thứ Hai đến thứ Sáu"
+# Giấy tờ handed in with the demo dossiers, as the receipt lists them.
+DEMO_DOCUMENTS = [
+    {"name": "Đơn đề nghị (theo mẫu)", "copies": 1},
+    {"name": "Bản sao giấy tờ tùy thân", "copies": 1},
+    {"name": "Giấy tờ chứng minh điều kiện theo quy định", "copies": 2},
+]
 
 
 def seed_demo(now: datetime | None = None) -> list[Dossier]:
@@ -20,12 +29,20 @@ def seed_demo(now: datetime | None = None) -> list[Dossier]:
     if Agency.objects.filter(code="016").exists():
         return []
     now = now or timezone.now()
-    du_lich = Agency.objects.create(code="016", name="Sở Du lịch tỉnh Khánh Hòa", sms_name="Sở Du lịch")
+    du_lich = Agency.objects.create(
+        code="016", name="Sở Du lịch tỉnh Khánh Hòa", sms_name="Sở Du lịch",
+        address="Trung tâm Phục vụ hành chính công tỉnh, 01 Trần Phú, Nha Trang", opening_hours=HOURS,
+        hotline="0258 3822 753",
+    )
     tttt = Agency.objects.create(
-        code="010", name="Sở Thông tin và Truyền thông tỉnh Khánh Hòa", sms_name="Sở Thông tin và Truyền thông"
+        code="010", name="Sở Thông tin và Truyền thông tỉnh Khánh Hòa", sms_name="Sở Thông tin và Truyền thông",
+        address="Trung tâm Phục vụ hành chính công tỉnh, 01 Trần Phú, Nha Trang", opening_hours=HOURS,
+        hotline="0258 3560 229",
     )
     ward = Agency.objects.create(
-        code="051", name="UBND phường Nha Trang", sms_name="UBND phường Nha Trang", valid_from=date(2025, 7, 1)
+        code="051", name="UBND phường Nha Trang", sms_name="UBND phường Nha Trang", valid_from=date(2025, 7, 1),
+        address="Bộ phận Một cửa, 18 Lê Thánh Tôn, phường Nha Trang", opening_hours=HOURS + ", sáng thứ Bảy",
+        hotline="0258 3829 026",
     )
     Agency.objects.create(
         code="050", name="UBND thành phố Nha Trang", sms_name="UBND thành phố Nha Trang",
@@ -79,6 +96,8 @@ def seed_demo(now: datetime | None = None) -> list[Dossier]:
         (dossiers[8], DossierEvent.STOPPED, None),
         (dossiers[9], DossierEvent.PAYMENT_REQUESTED, None),
     ]
+    Dossier.objects.filter(pk__in=[d.pk for d in dossiers]).update(documents=DEMO_DOCUMENTS)
+    Dossier.objects.filter(pk=dossiers[0].pk).update(access_code=DEMO_ACCESS_CODE)
     for dossier, kind, step in moves:
         services.apply_event(dossier, kind, actor=DEMO_ACTOR, at=now - timedelta(hours=1), step=step)
     # a dossier of the retired city, still resolvable by its code
@@ -119,3 +138,8 @@ def seed_demo_accounts(password: str) -> list[str]:
         lines.append(f"  {agency.code} {agency.sms_name}: canbo{agency.code} (cán bộ một cửa), "
                      f"quantri{agency.code} (quản trị cơ quan)\n")
     return lines
+
+
+def demo_dossier() -> Dossier | None:
+    """The dossier the banner and the README use as the example: Sở Du lịch's first, still being processed."""
+    return Dossier.objects.filter(source="demo", agency__code="016").order_by("pk").first()

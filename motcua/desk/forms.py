@@ -46,6 +46,12 @@ class ReceiveForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
 
+    documents = forms.CharField(
+        label=gettext_lazy("Thành phần hồ sơ (giấy tờ nộp kèm)"), required=False, max_length=4000,
+        help_text=gettext_lazy("Mỗi dòng một giấy tờ; số bản sau dấu |, ví dụ: Bản sao CCCD | 2"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
     def __init__(self, *args, procedures=None, show_agency: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["procedure"]
@@ -55,6 +61,25 @@ class ReceiveForm(forms.Form):
     def clean_phone(self) -> str:
         raw = self.cleaned_data["phone"].strip()
         return check_phone(raw) if raw else ""
+
+    def clean_documents(self) -> list[dict]:
+        return parse_documents(self.cleaned_data["documents"])
+
+
+def parse_documents(text: str) -> list[dict]:
+    """"Tên giấy tờ | số bản" per line (the count defaults to 1) -> the receipt's list of documents."""
+    documents = []
+    for line in (text or "").splitlines():
+        name, _sep, count = line.partition("|")
+        name = " ".join(name.split())[:255]
+        if not name:
+            continue
+        try:
+            copies = max(1, min(int(count.strip() or 1), 999))
+        except ValueError:
+            raise forms.ValidationError(_("Số bản phải là số: %(line)s") % {"line": line.strip()}) from None
+        documents.append({"name": name, "copies": copies})
+    return documents[:50]
 
 
 def parse_local(value: str) -> datetime | None:

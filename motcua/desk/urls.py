@@ -1,6 +1,6 @@
 from django.urls import path
 
-from motcua.desk import audit, callbacks, keys, messages_page, staff, usage, views
+from motcua.desk import audit, callbacks, keys, messages_page, procedures, staff, usage, views, zns
 
 app_name = "desk"
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path("ho-so/<int:pk>/cap-nhat", views.dossier_action, name="action"),
     path("mau-tin-nhan", views.template_editor, name="templates"),
     path("mau-tin-nhan/xem-truoc", views.template_preview, name="template_preview"),
+    path("zalo-zns", zns.zns_settings, name="zns"),
     path("ket-noi", views.connections, name="connections"),
     path("bao-cao", views.report_page, name="reports"),
     path("bao-cao.xlsx", views.report_xlsx, name="reports_xlsx"),
@@ -26,4 +27,5 @@ urlpatterns = [
     path("nhat-ky", audit.audit_log, name="audit"),
     path("tin-nhan", messages_page.messages_page, name="messages"),
     path("su-dung", usage.usage_page, name="usage"),
+    path("thu-tuc-cho-xac-nhan", procedures.awaiting, name="procedures"),
 ]

@@ -6,6 +6,7 @@ the code path the API and the DVCQG sync use — so the desk can never send an S
 from __future__ import annotations
 
 import difflib
+import re
 import uuid
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
@@ -41,7 +42,7 @@ from motcua.desk.access import (
 from motcua.desk.forms import ReceiveForm, check_phone, parse_local, to_input
 from motcua.desk.models import AuditAction, StaffProfile, TemplateVersion
 from motcua.desk.receipt import receipt_url
-from motcua.domain import figures, rules
+from motcua.domain import figures, freetext, rules
 from motcua.domain.ontime import OnTime
 from motcua.domain.phones import InvalidPhone, normalise_phone
 from motcua.domain.receipt_codes import DEFAULT_CODE_FORMAT, format_receipt_code, normalise_code
@@ -87,7 +88,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if throttle.is_locked(username, ip):
             error = throttle.locked_message()
         else:
-            user = authenticate(request, username=username, password=password)
+            # No account name holds a control character; a NUL would make PostgreSQL raise (a 500).
+            user = None if freetext.problem(username, max_length=150) else authenticate(
+                request, username=username, password=password)
             if user is None:
                 throttle.record_failure(username, ip)
                 error = (throttle.locked_message() if throttle.is_locked(username, ip)
@@ -226,6 +229,8 @@ def receive(request: HttpRequest) -> HttpResponse:
         except services.DossierError as e:
             form.add_error(e.field if e.field in form.fields else None, e.message)
         else:
+            if form.cleaned_data["documents"]:  # printed on the receipt
+                Dossier.objects.filter(pk=dossier.pk).update(documents=form.cleaned_data["documents"])
             messages.success(request, _("Đã tiếp nhận hồ sơ %(code)s, hẹn trả %(appointment)s.") % {
                 "code": dossier.code, "appointment": f"{timezone.localtime(dossier.appointment_at):%H:%M %d/%m/%Y}"})
             return redirect("desk:dossier", pk=dossier.pk)
@@ -622,9 +627,12 @@ def report_params(request: HttpRequest, who) -> tuple:
 
     def day(name: str, default: date) -> date:
         try:
-            return date.fromisoformat(request.GET.get(name, ""))
+            value = date.fromisoformat(request.GET.get(name, ""))
         except ValueError:
             return default
+        if not 2000 <= value.year <= 2099:  # 0001-01-01 or 9999-12-31 would overflow local midnight in UTC
+            raise BadRequest(f"'{name}': ngày ngoài khoảng 2000–2099")
+        return value
 
     start = day("tu", today.replace(day=1))
     end = day("den", today)
@@ -634,6 +642,8 @@ def report_params(request: HttpRequest, who) -> tuple:
     agencies = visible_agencies(who)
     chosen = None
     if who.is_province_admin and request.GET.get("co_quan"):
+        if not re.fullmatch(r"[0-9]{1,18}", request.GET["co_quan"]):  # an id; anything else made a 500
+            raise BadRequest("'co_quan' không hợp lệ")
         chosen = get_object_or_404(agencies, pk=request.GET["co_quan"])
     elif not who.is_province_admin:
         chosen = who.agency

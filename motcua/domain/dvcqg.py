@@ -13,7 +13,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from motcua.domain import freetext
 from motcua.domain.states import DossierState
+from motcua.domain.steps import display_step, is_result_step, is_supplement_step
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MIN_YEAR, MAX_YEAR = 2000, 2099
@@ -53,20 +55,44 @@ def parse_date(value: Any, field_name: str, required: bool = False) -> datetime 
     raise RecordError(field_name, f"ngày giờ không hợp lệ {text[:20]!r} (định dạng yyyyMMddHHmmss)")
 
 
+def _clean(value: str, field_name: str, max_len: int) -> str:
+    """Free text checked as everywhere else (surrogates, control characters, length) and put in NFC."""
+    try:
+        return freetext.clean(value, max_length=max_len)
+    except freetext.FreeTextError as e:
+        raise RecordError(field_name, e.reason) from None
+
+
 def _text(record: dict, name: str, required: bool = False, max_len: int = 500) -> str:
     value = record.get(name)
     if value is None:
         value = ""
     if not isinstance(value, (str, int)):
         raise RecordError(name, "phải là chuỗi")
-    value = _as_text(value, name)
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise RecordError(name, "chứa ký tự điều khiển")
+    value = _clean(_as_text(value, name), name, max_len)
     if required and not value:
         raise RecordError(name, "bắt buộc")
-    if len(value) > max_len:
-        raise RecordError(name, f"dài quá {max_len} ký tự")
     return value
+
+
+@dataclass(frozen=True)
+class Step:
+    """One ``QuaTrinhXuLy`` entry: its name as shown, and its own time when readable."""
+
+    name: str
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class SupplementRequest:
+    """One ``DanhSachHoSoBoSung`` entry: when it was asked for, when the citizen brought it, the new due date."""
+
+    requested_at: datetime
+    received_at: datetime | None  # NgayTiepNhanBoSung as sent
+    new_appointment: datetime | None
+    # When the citizen answered: NgayTiepNhanBoSung, or else what the record implies (a later request, or a
+    # later processing step, means this one was answered by then). None: still waiting.
+    answered_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -84,37 +110,167 @@ class SyncRecord:
     finished_at: datetime | None  # NgayKetThucXuLy
     returned_at: datetime | None  # NgayTra
     unit: str  # DonViXuLy
-    last_step: str | None = None  # from QuaTrinhXuLy, when given
+    last_step: str | None = None  # the newest QuaTrinhXuLy step (by its time), when given
     last_step_at: datetime | None = None  # its ThoiDiemXuLy, when given and readable
-    new_appointment: datetime | None = None  # DanhSachHoSoBoSung[-1].NgayHenTraMoi
+    new_appointment: datetime | None = None  # NgayHenTraMoi of the newest DanhSachHoSoBoSung entry
+    steps: tuple[Step, ...] = ()  # oldest first, by ThoiDiemXuLy
+    supplements: tuple[SupplementRequest, ...] = ()  # oldest request first
+    national_state: DossierState | None = None  # TrangThaiHoSo as sent, before reading the rest
     extra: dict = field(default_factory=dict)
+
+    @property
+    def as_of(self) -> datetime:
+        """The newest time the record itself shows: how current its picture of the dossier is."""
+        times = [self.received_at, self.finished_at, self.returned_at, *(s.at for s in self.steps)]
+        for request in self.supplements:
+            times += [request.requested_at, request.answered_at]
+        return max(t for t in times if t is not None)
+
+    @property
+    def open_supplement(self) -> SupplementRequest | None:
+        """The newest supplement request the citizen has not yet answered, if any."""
+        if self.supplements and self.supplements[-1].answered_at is None:
+            return self.supplements[-1]
+        return None
+
+    def state_at(self, state: DossierState) -> datetime | None:
+        """When the record says the dossier entered ``state`` (None: the record does not say)."""
+        if state == DossierState.RETURNED:
+            return self.returned_at or self.finished_at or self.last_step_at
+        if state == DossierState.RESULT_READY:
+            result = [s.at for s in self.steps if s.at and is_result_step(s.name)]
+            return self.finished_at or (result[-1] if result else None)
+        if state.is_finished:
+            return self.finished_at or self.last_step_at
+        if state == DossierState.SUPPLEMENT_REQUESTED:
+            if self.open_supplement:
+                return self.open_supplement.requested_at
+            asked = [s.at for s in self.steps if s.at and is_supplement_step(s.name)]
+            return asked[-1] if asked else None
+        return None
+
+
+def _steps(raw: Any) -> tuple[Step, ...]:
+    """Steps ordered by their own times, not by their place in the list: some software lists newest first.
+    Steps without a readable time keep their place relative to each other after the timed ones."""
+    if not isinstance(raw, list):
+        return ()
+    steps = []
+    for position, entry in enumerate(raw[:500]):
+        if not isinstance(entry, dict):
+            continue
+        name = entry.get("NoiDungXuLy") or entry.get("TenBuoc") or entry.get("BuocXuLy") or ""
+        if not isinstance(name, (str, int)):
+            continue
+        name = display_step(_clean(_as_text(name, "QuaTrinhXuLy.NoiDungXuLy"), "QuaTrinhXuLy.NoiDungXuLy", 2000))
+        try:
+            at = parse_date(entry.get("ThoiDiemXuLy"), "QuaTrinhXuLy.ThoiDiemXuLy")
+        except RecordError:
+            at = None  # an unreadable time only loses this step's place in the order; the record stays valid
+        if name:
+            steps.append((at is None, at, position, Step(name[:255], at)))
+    steps.sort(key=lambda s: (s[0], s[1] or datetime.min.replace(tzinfo=LOCAL_TZ), s[2]))
+    return tuple(s[3] for s in steps)
+
+
+def _supplements(raw: Any) -> tuple[SupplementRequest, ...]:
+    """Supplement requests with a request time, oldest first (an entry without one cannot be placed in the
+    dossier's history and is not taken as a request: a wrong "cần bổ sung" SMS is worse than none)."""
+    if not isinstance(raw, list):
+        return ()
+    out = []
+    for position, entry in enumerate(raw[:100]):
+        if not isinstance(entry, dict):
+            continue
+        requested = None
+        for name in ("NgayYeuCauBoSung", "NgayBoSung"):
+            requested = requested or parse_date(entry.get(name), f"DanhSachHoSoBoSung.{name}")
+        received = parse_date(entry.get("NgayTiepNhanBoSung"), "DanhSachHoSoBoSung.NgayTiepNhanBoSung")
+        new_appointment = parse_date(entry.get("NgayHenTraMoi"), "DanhSachHoSoBoSung.NgayHenTraMoi")
+        if requested is not None:
+            out.append((requested, position, SupplementRequest(requested, received, new_appointment)))
+    out.sort(key=lambda s: (s[0], s[1]))
+    return tuple(s[2] for s in out)
+
+
+def _new_appointment(raw: Any) -> datetime | None:
+    """``NgayHenTraMoi`` of the last entry that has one (entries are listed oldest first)."""
+    if not isinstance(raw, list):
+        return None
+    found = None
+    for entry in raw[:100]:
+        if isinstance(entry, dict):
+            found = parse_date(entry.get("NgayHenTraMoi"), "DanhSachHoSoBoSung.NgayHenTraMoi") or found
+    return found
+
+
+def with_answers(
+    supplements: tuple[SupplementRequest, ...], steps: tuple[Step, ...], national: DossierState
+) -> tuple[SupplementRequest, ...]:
+    """Each request with when it was answered, as the record implies it when NgayTiepNhanBoSung is empty:
+    a later request, or a later processing step, means the citizen had answered by then; the last request is
+    still open when TrangThaiHoSo says 5."""
+    out = []
+    for index, request in enumerate(supplements):
+        answered = request.received_at
+        if answered is None:
+            later = [s.at for s in steps if s.at and s.at > request.requested_at and not is_supplement_step(s.name)]
+            last = index == len(supplements) - 1
+            if not last:
+                later.append(supplements[index + 1].requested_at)
+            if later and not (last and national == DossierState.SUPPLEMENT_REQUESTED):
+                answered = min(later)
+        if answered is not None:
+            answered = max(answered, request.requested_at)
+        out.append(SupplementRequest(request.requested_at, request.received_at, request.new_appointment, answered))
+    return tuple(out)
+
+
+def whole_record_state(
+    national: DossierState,
+    steps: tuple[Step, ...],
+    supplements: tuple[SupplementRequest, ...],
+    finished_at: datetime | None,
+    returned_at: datetime | None,
+) -> DossierState:
+    """The state the whole record shows, not only ``TrangThaiHoSo``.
+
+    Software often leaves ``TrangThaiHoSo`` at 2 or 4 while the steps already end at "Trả kết quả", fills
+    ``NgayKetThucXuLy``/``NgayTra``, or lists an unanswered supplement request: the citizen must get the
+    SMS of what actually happened. An explicit finished state (3, 7, 8, 9, 10) is taken as sent."""
+    if national.is_finished:
+        return national
+    if returned_at is not None:
+        return DossierState.RETURNED
+    newest = steps[-1].name if steps else None
+    if finished_at is not None or is_result_step(newest):
+        return DossierState.RESULT_READY
+    if supplements and supplements[-1].answered_at is None:
+        return DossierState.SUPPLEMENT_REQUESTED
+    if national == DossierState.SUPPLEMENT_REQUESTED or is_supplement_step(newest):
+        if national == DossierState.SUPPLEMENT_REQUESTED or not supplements:
+            return DossierState.SUPPLEMENT_REQUESTED
+        # the newest step says "Chờ bổ sung" but the list shows that request answered
+        return DossierState.PROCESSING if national != DossierState.AWAITING_PAYMENT else national
+    return national
 
 
 def parse_record(record: Any) -> SyncRecord:
     if not isinstance(record, dict):
         raise RecordError("data[]", "mỗi hồ sơ phải là một đối tượng JSON")
     try:
-        state = DossierState.from_national(record.get("TrangThaiHoSo", ""))
+        national = DossierState.from_national(record.get("TrangThaiHoSo", ""))
     except ValueError as e:
         raise RecordError("TrangThaiHoSo", str(e)) from None
-    steps = record.get("QuaTrinhXuLy") or []
-    last_step, last_step_at = None, None
-    if isinstance(steps, list) and steps and isinstance(steps[-1], dict):
-        last_step = str(
-            steps[-1].get("NoiDungXuLy") or steps[-1].get("TenBuoc") or steps[-1].get("BuocXuLy") or ""
-        ).strip()[:255] or None
-        try:
-            last_step_at = parse_date(steps[-1].get("ThoiDiemXuLy"), "QuaTrinhXuLy.ThoiDiemXuLy")
-        except RecordError:
-            last_step_at = None  # the time is only used to spot stale re-sends; the record stays valid
-    supplements = record.get("DanhSachHoSoBoSung") or []
-    new_appointment = None
-    if isinstance(supplements, list) and supplements and isinstance(supplements[-1], dict):
-        new_appointment = parse_date(supplements[-1].get("NgayHenTraMoi"), "DanhSachHoSoBoSung.NgayHenTraMoi")
+    steps = _steps(record.get("QuaTrinhXuLy") or [])
+    supplements = with_answers(_supplements(record.get("DanhSachHoSoBoSung") or []), steps, national)
     received = parse_date(record.get("NgayTiepNhan"), "NgayTiepNhan", required=True)
     appointment = parse_date(record.get("NgayHenTra"), "NgayHenTra")
     if appointment is not None and received is not None and appointment < received:
         raise RecordError("NgayHenTra", "trước NgayTiepNhan")
+    finished_at = parse_date(record.get("NgayKetThucXuLy"), "NgayKetThucXuLy")
+    returned_at = parse_date(record.get("NgayTra"), "NgayTra")
+    new_appointment = _new_appointment(record.get("DanhSachHoSoBoSung") or [])
     return SyncRecord(
         code=_text(record, "MaHoSo", required=True, max_len=64),
         procedure_code=_text(record, "MaTTHC", required=True, max_len=64),
@@ -123,13 +279,16 @@ def parse_record(record: Any) -> SyncRecord:
         phone=_text(record, "SoDienThoai", max_len=64),
         received_at=received,  # type: ignore[arg-type]
         appointment_at=appointment,
-        state=state,
-        finished_at=parse_date(record.get("NgayKetThucXuLy"), "NgayKetThucXuLy"),
-        returned_at=parse_date(record.get("NgayTra"), "NgayTra"),
+        state=whole_record_state(national, steps, supplements, finished_at, returned_at),
+        finished_at=finished_at,
+        returned_at=returned_at,
         unit=_text(record, "DonViXuLy", max_len=255),
-        last_step=last_step,
-        last_step_at=last_step_at,
+        last_step=steps[-1].name if steps else None,
+        last_step_at=steps[-1].at if steps else None,
         new_appointment=new_appointment,
+        steps=steps,
+        supplements=supplements,
+        national_state=national,
     )
 
 
@@ -153,7 +312,7 @@ def parse_progress(record: Any) -> ProgressRecord:
             state = DossierState.from_national(record["TrangThai"])
         except ValueError as e:
             raise RecordError("TrangThai", str(e)) from None
-    step = _text(record, "NoiDungXuLy", max_len=2000)[:255] or None
+    step = display_step(_text(record, "NoiDungXuLy", max_len=2000))[:255] or None
     return ProgressRecord(
         code=_text(record, "MaHoSo", required=True, max_len=64),
         at=parse_date(record.get("ThoiDiemXuLy"), "ThoiDiemXuLy", required=True),  # type: ignore[arg-type]

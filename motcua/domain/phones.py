@@ -25,6 +25,7 @@ __all__ = [
     "InvalidPhone",
     "Phone",
     "normalise_phone",
+    "first_mobile",
     "try_normalise_phone",
 ]
 
@@ -184,6 +185,50 @@ def try_normalise_phone(raw: str | None) -> Phone | None:
         return normalise_phone(raw)
     except InvalidPhone:
         return None
+
+
+# Where people write several numbers or a note in one phone field: "0912 345 678 (Zalo)",
+# "0258 3822 123, 0987 654 321", "0912345678 hoặc 0987654321", "0912345678 / 0987654321".
+_CANDIDATE = re.compile(r"\+?[(（]?\+?[0-9０-９][0-9０-９ .\-()（）]{6,}[0-9０-９]")
+_NOTE = re.compile(r"[(（][^)）]*[^\W\d_][^)）]*[)）]")  # a parenthesised note with letters: "(Zalo)"
+
+
+def first_mobile(raw: str | None) -> tuple[Phone, int, int] | None:
+    """The first valid mobile number in a field written by a person: (phone, its place among the numbers
+    written, how many were written). None when there is no valid mobile at all.
+
+    Why: desk staff and one-stop software put notes and several numbers in one field; refusing the whole
+    field sent nothing to a citizen who had given a perfectly good mobile number."""
+    if raw is None:
+        return None
+    text = _NOTE.sub(" ", unicodedata.normalize("NFKC", str(raw)))
+    candidates = []
+    for match in _CANDIDATE.finditer(text):
+        candidate = match.group(0).strip()
+        if try_normalise_phone(candidate) is None and sum(c.isdigit() for c in candidate) >= 18:
+            candidates += _split_run(candidate)  # "0912345678 0987654321": two numbers, one run
+        else:
+            candidates.append(candidate)
+    found = None
+    for place, candidate in enumerate(candidates, start=1):
+        phone = try_normalise_phone(candidate)
+        if phone is not None and found is None:
+            found = (phone, place)
+    return (found[0], found[1], len(candidates)) if found else None
+
+
+def _split_run(run: str) -> list[str]:
+    """Whitespace-separated groups joined until they hold a number's worth of digits (10, or 11 with 84)."""
+    out, current = [], ""
+    for token in run.split():
+        current = f"{current} {token}".strip()
+        digits = sum(c.isdigit() for c in current)
+        if digits >= 10 and (try_normalise_phone(current) is not None or digits >= 11):
+            out.append(current)
+            current = ""
+    if current:
+        out.append(current)
+    return out
 
 
 _LANDLINE_REASON = "Đây là số máy bàn, không nhận được tin nhắn; vui lòng dùng số di động"

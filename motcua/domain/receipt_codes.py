@@ -19,10 +19,12 @@ public lookup page alike.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import string
 import unicodedata
+from collections.abc import Iterable
 from typing import Protocol
 
 DEFAULT_CODE_FORMAT = "{agency}{yy}{serial:05d}"
@@ -200,3 +202,53 @@ def normalise_access_code(raw: str) -> str:
     return "".join(
         ch for ch in text if not ch.isspace() and ch not in ".-" and unicodedata.category(ch) != "Cf"
     ).upper()
+
+
+def issued_serial(fmt: str, code: str, agency_code: str) -> tuple[int | None, int] | None:
+    """(year or None, serial) when ``code`` lies in the series we issue for ``agency_code`` under ``fmt``;
+    None otherwise.
+
+    Why: a code in an agency's issued series is that agency's alone. Another agency's key must not create
+    it (it would take the code we are about to print on that agency's next receipt, and the lookup would
+    read another agency's text to its citizen). The code is compared as written and as normalised, as
+    citizens and software write it both ways."""
+    text = code.strip().upper()
+    match = _match(fmt, agency_code, text, normalise_code(text))
+    if match is None:
+        return None
+    groups = match.groupdict()
+    year = int(groups["yyyy"]) if groups.get("yyyy") else (2000 + int(groups["yy"]) if groups.get("yy") else None)
+    return year, int(groups["serial"])
+
+
+def series_owner(fmt: str, code: str, agency_codes: Iterable[str]) -> str | None:
+    """The first of ``agency_codes`` whose issued series holds ``code`` (None: none of them)."""
+    text = code.strip().upper()
+    normalised = normalise_code(text)
+    return next((a for a in agency_codes if _match(fmt, a, text, normalised) is not None), None)
+
+
+def _match(fmt: str, agency_code: str, text: str, normalised: str) -> re.Match[str] | None:
+    pattern, compact = _series_patterns(fmt, agency_code.strip().upper())
+    return pattern.fullmatch(text) or compact.fullmatch(normalised)
+
+
+@functools.lru_cache(maxsize=4096)
+def _series_patterns(fmt: str, agency: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The series of one agency as two compiled patterns (as printed, and with dots and dashes dropped):
+    asked for every agency on every supplied code, so built once."""
+    width = validate_code_format(fmt)
+    pattern, compact = "", ""
+    for literal, field, _spec, _conv in string.Formatter().parse(fmt):
+        pattern += re.escape(literal)
+        compact += re.escape(literal.replace(".", "").replace("-", ""))
+        if field == "agency":
+            pattern += re.escape(agency)
+            compact += re.escape(agency.replace(".", "").replace("-", ""))
+        elif field in ("yy", "yyyy"):
+            part = f"(?P<{field}>[0-9]{{{2 if field == 'yy' else 4}}})"
+            pattern, compact = pattern + part, compact + part
+        elif field == "serial":
+            part = f"(?P<serial>[0-9]{{{width}}})"
+            pattern, compact = pattern + part, compact + part
+    return re.compile(pattern), re.compile(compact)

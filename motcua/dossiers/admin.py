@@ -3,6 +3,21 @@ from django.contrib import admin
 from motcua.dossiers.models import Agency, ApiKey, CalendarDay, Dossier, DossierEvent, Procedure
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never added, changed or deleted here: dossiers and their history change only through
+    ``motcua.dossiers.services``, which records an event for every change (who, when, what); an edit in
+    the admin would leave none, and a deletion would take the SMS history with it."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
     list_display = ("code", "sms_name", "parent", "valid_from", "valid_to", "successor", "encoding_policy")
@@ -30,9 +45,15 @@ class EventInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Dossier)
-class DossierAdmin(admin.ModelAdmin):
+class DossierAdmin(ReadOnlyAdmin):
     list_display = ("code", "agency", "procedure", "current_step", "state", "appointment_at")
     list_filter = ("state", "agency")
     search_fields = ("code",)
@@ -44,3 +65,10 @@ class DossierAdmin(admin.ModelAdmin):
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ("prefix", "name", "agency", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "hashed", "created_at", "last_used_at")
+
+
+@admin.register(DossierEvent)
+class DossierEventAdmin(ReadOnlyAdmin):
+    list_display = ("dossier", "type", "occurred_at", "recorded_at", "actor")
+    list_filter = ("type",)
+    search_fields = ("dossier__code",)

@@ -7,23 +7,28 @@ dossiers of its own agency (a province key sees all), and another agency's dossi
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import wraps
 from typing import Annotated, Any, Literal
 
+from django.conf import settings
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 from pydantic import AfterValidator, BeforeValidator
 
+from motcua.domain import freetext
 from motcua.domain.dvcqg import RecordError, parse_progress, parse_record
 from motcua.domain.ontime import OnTime
 from motcua.domain.states import DossierState
-from motcua.dossiers import services, sync
+from motcua.dossiers import limits, services, sync
 from motcua.dossiers.models import Agency, ApiKey, Dossier, DossierEvent, Procedure
 
 log = logging.getLogger(__name__)
@@ -31,16 +36,27 @@ log = logging.getLogger(__name__)
 
 class BearerKey(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        if len(token) > 200 or freetext.problem(token):
+            return None  # a NUL would make PostgreSQL raise (a 500); no key of ours has one: 401
         key = ApiKey.authenticate(token)
         if key is not None:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
         return key
 
 
+class Utf8JSON(JSONRenderer):
+    """JSON as UTF-8 text, not ``\\u`` escapes: Vietnamese names and messages stay readable on the wire
+    and in a vendor's logs (the body is ``application/json; charset=utf-8``)."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
     title="motcua API",
+    renderer=Utf8JSON(),
     version="1",
-    description="Hồ sơ một cửa và tin nhắn SMS — API cho phần mềm Một cửa điện tử",
+    description="Hồ sơ một cửa và tin nhắn SMS — API cho phần mềm Một cửa điện tử. "
+    "[Hướng dẫn nhanh cho nhà cung cấp phần mềm](/api/huong-dan)",
     auth=BearerKey(),
     urls_namespace="api",
     docs_url="/docs",
@@ -48,12 +64,20 @@ api = NinjaAPI(
 )
 
 
-def errors(status: int, items: list[tuple[str, str]]):
-    return api.create_response(
+def errors(status: int, items: list[tuple[str, str]], retry_after: int | None = None):
+    response = api.create_response(
         None,  # type: ignore[arg-type]
         {"errors": [{"field": f, "message": m} for f, m in items]},
         status=status,
     )
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def too_many_new(retry_after: int):
+    return errors(429, [("data", f"Khóa API đã tạo quá {limits.per_minute()} hồ sơ mới trong một phút; "
+                                 f"gửi lại sau {retry_after} giây")], retry_after=retry_after)
 
 
 @api.exception_handler(ValidationError)
@@ -176,13 +200,16 @@ Day = Annotated[date, AfterValidator(_plausible_day)]
 
 
 def has_control_chars(value: str) -> bool:
-    return any(ord(c) < 32 or ord(c) == 127 for c in value)
+    """Anything :func:`motcua.domain.freetext.problem` refuses (control characters, lone surrogates)."""
+    return freetext.problem(value) is not None
 
 
 def _printable(value: str) -> str:
-    """Control characters are never part of a name, code or step; PostgreSQL refuses NUL outright."""
-    if has_control_chars(value):
-        raise ValueError("chứa ký tự điều khiển")
+    """Control characters and lone surrogates are never part of a name, code or step; PostgreSQL refuses
+    NUL outright and no driver can encode a surrogate (both were a 500)."""
+    reason = freetext.problem(value)
+    if reason:
+        raise ValueError(reason)
     return value
 
 
@@ -213,7 +240,9 @@ class EventIn(Schema):
     step: Text | None = Field(None, max_length=255)
     appointment_at: Instant | None = None
     reason: Text = Field("", max_length=500)
-    at: Instant | None = Field(None, description="Thời điểm xảy ra (đồng bộ sau)")
+    at: Instant | None = Field(
+        None, description="Thời điểm xảy ra (đồng bộ sau); lùi tối đa MOTCUA_EVENT_BACKDATE_DAYS ngày (mặc định 7)"
+    )
 
 
 class EventOut(Schema):
@@ -333,7 +362,8 @@ def dossier_detail(d: Dossier) -> dict[str, Any]:
     return out
 
 
-ERR = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERR = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut,
+       429: ErrorOut}
 
 
 @api.post("/v1/dossiers", response={201: DossierDetail, **ERR}, tags=["dossiers"])
@@ -347,7 +377,19 @@ def create_dossier(request, payload: DossierIn):
     if received > timezone.now() + timedelta(minutes=5):
         raise services.DossierError("received_at", "Ngày tiếp nhận ở tương lai")
     appointment = payload.appointment_at
-    dossier = services.create_dossier(
+    granted, retry_after = limits.take(request.auth.pk, 1)
+    if not granted:
+        return too_many_new(retry_after)
+    try:
+        dossier = _create(request, payload, agency, procedure, received, appointment)
+    except Exception:
+        limits.give_back(request.auth.pk, 1)
+        raise
+    return Status(201, dossier_detail(dossier))
+
+
+def _create(request, payload: DossierIn, agency: Agency, procedure: Procedure, received, appointment) -> Dossier:
+    return services.create_dossier(
         services.NewDossier(
             agency=agency,
             procedure=procedure,
@@ -359,7 +401,6 @@ def create_dossier(request, payload: DossierIn):
         ),
         actor=request.auth.actor,
     )
-    return Status(201, dossier_detail(dossier))
 
 
 @api.get("/v1/dossiers/{code}", response={200: DossierDetail, **ERR}, tags=["dossiers"])
@@ -405,6 +446,10 @@ def post_event(request, code: str, payload: EventIn):
     at, appointment = payload.at, payload.appointment_at
     if at is not None and at > timezone.now() + timedelta(minutes=5):
         raise services.DossierError("at", "Thời điểm xảy ra ở tương lai")
+    backdate = int(settings.MOTCUA_LIMITS["EVENT_BACKDATE_DAYS"])
+    if at is not None and at < timezone.now() - timedelta(days=backdate):
+        # A backdated event changes the on-time figure in reports: bounded, and the timeline shows both times.
+        raise services.DossierError("at", f"Thời điểm xảy ra chỉ được lùi tối đa {backdate} ngày so với hiện tại")
     services.apply_event(
         dossier,
         payload.type,
@@ -424,7 +469,7 @@ def post_event(request, code: str, payload: EventIn):
 class SyncIn(Schema):
     service: Literal["DongBoHoSoMC", "CapNhatTienDoHoSoMC"]
     isUpdating: bool | str | None = None  # the national field names
-    data: list[Any] = Field(..., max_length=5000)
+    data: list[Any] = Field(..., description="Tối đa MOTCUA_SYNC_MAX_RECORDS hồ sơ (mặc định 500); nhiều hơn: 413")
 
 
 class SyncResult(Schema):
@@ -444,22 +489,57 @@ class SyncOut(Schema):
 @api.post("/v1/dvcqg", response={200: SyncOut, **ERR}, tags=["dvcqg"])
 def dvcqg_sync(request, payload: SyncIn):
     """The body your software already sends to the national portal (``DongBoHoSoMC`` or
-    ``CapNhatTienDoHoSoMC``). Each record is answered on its own: created, updated, unchanged or rejected."""
+    ``CapNhatTienDoHoSoMC``). Each record is answered on its own: created, updated, unchanged or rejected.
+
+    Each record runs in its own savepoint: a record that fails in a way nobody foresaw is answered
+    ``rejected`` with a reason, its half-written changes are rolled back, and the records after it still run
+    (otherwise every retry would stop at the same record)."""
+    key = request.auth
+    if len(payload.data) > limits.max_records():
+        return errors(413, [("data", f"Tối đa {limits.max_records()} hồ sơ mỗi lần gửi; "
+                                     f"nhận được {len(payload.data)}: chia thành nhiều lần gửi")])
+    reserved = _new_codes(payload) if payload.service == "DongBoHoSoMC" else 0
+    granted, retry_after = limits.take(key.pk, reserved)
+    if not granted:
+        return too_many_new(retry_after)
     results = []
     for index, record in enumerate(payload.data):
         code = record.get("MaHoSo") if isinstance(record, dict) else None
         try:
-            if payload.service == "DongBoHoSoMC":
-                status = sync.apply_record(parse_record(record), request.auth)
-            else:
-                status = sync.apply_progress(parse_progress(record), request.auth)
+            with transaction.atomic():
+                if payload.service == "DongBoHoSoMC":
+                    status = sync.apply_record(parse_record(record), key)
+                else:
+                    status = sync.apply_progress(parse_progress(record), key)
             results.append({"index": index, "MaHoSo": str(code), "status": status})
         except RecordError as e:
             results.append(_rejected(index, code, e.field, e.message))
         except services.DossierError as e:
             results.append(_rejected(index, code, e.field, e.message))
+        except Exception:
+            log.exception("dvcqg record failed index=%d code=%s key=%s", index, freetext.for_log(code), key.prefix)
+            results.append(_rejected(index, code, "data[]", "Lỗi không mong đợi khi xử lý hồ sơ này; hồ sơ chưa được "
+                                                            "ghi nhận, các hồ sơ khác vẫn được xử lý. Gửi lại sau."))
+    created = sum(1 for r in results if r["status"] == "created")
+    limits.give_back(key.pk, reserved - created)
     rejected = sum(1 for r in results if r["status"] == "rejected")
     return {"service": payload.service, "accepted": len(results) - rejected, "rejected": rejected, "results": results}
+
+
+def _new_codes(payload: SyncIn) -> int:
+    """How many records would create a dossier (codes we do not hold yet), counted before any is applied,
+    so that a batch over the per-minute bound is refused whole instead of half-applied."""
+    codes = set()
+    for record in payload.data:
+        code = record.get("MaHoSo") if isinstance(record, dict) else None
+        if isinstance(code, (str, int)) and not isinstance(code, bool):
+            text = str(code).strip()
+            if text and len(text) <= 64 and freetext.problem(text) is None:
+                codes.add(unicodedata.normalize("NFC", text))
+    held = 0
+    for chunk in (sorted(codes)[i:i + 500] for i in range(0, len(codes), 500)):
+        held += Dossier.objects.filter(code__in=chunk).count()
+    return len(codes) - held
 
 
 def _rejected(index: int, code: Any, field: str, message: str) -> dict:

@@ -36,6 +36,13 @@ class Agency(models.Model):
         "kiểu tin nhắn", max_length=12, choices=ENCODING_POLICIES, blank=True, help_text="Trống: theo cấu hình chung"
     )
     sender = models.CharField("tên/đầu số gửi", max_length=11, blank=True)
+    # Where and when citizens bring and collect dossiers: shown on the public front page, the lookup
+    # answer and the printed receipt.
+    address = models.CharField("địa chỉ Bộ phận Một cửa", max_length=255, blank=True)
+    opening_hours = models.CharField(
+        "giờ làm việc", max_length=255, blank=True, help_text="Ví dụ: Sáng 7h00–11h30, chiều 13h30–17h00, thứ Hai–thứ Sáu"
+    )
+    hotline = models.CharField("điện thoại / đường dây nóng", max_length=64, blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -77,6 +84,12 @@ class Procedure(models.Model):
         "thời hạn (ngày làm việc)", max_digits=6, decimal_places=2, default=0, help_text="0 = giải quyết trong ngày"
     )
     steps = models.JSONField("các bước", default=list)
+    # A same-day procedure gets no SMS at all, so "same day" must be an administrator's decision: a procedure
+    # registered on the fly from a vendor's record has a guessed duration and stays unconfirmed (its dossiers
+    # get their SMS) until an administrator confirms it on the desk.
+    duration_confirmed = models.BooleanField(
+        "thời hạn đã được xác nhận", default=True, help_text="Chưa xác nhận: thủ tục tự đăng ký từ dữ liệu đồng bộ"
+    )
 
     class Meta:
         ordering = ["agency__code", "code"]
@@ -89,7 +102,8 @@ class Procedure(models.Model):
 
     @property
     def same_day(self) -> bool:
-        return self.processing_days <= 0
+        """Same-day (no SMS) only when an administrator set it so, never from a guess."""
+        return self.processing_days <= 0 and self.duration_confirmed
 
     def step_names(self) -> list[str]:
         return list(self.steps) or list(DEFAULT_STEPS)
@@ -137,6 +151,8 @@ class Dossier(models.Model):
     # the dossier is late exactly when now > late_after (NULL: it cannot become late any more).
     late_after = models.DateTimeField("trễ hạn sau", null=True, blank=True, db_index=True)
     access_code = models.CharField("mã tra cứu", max_length=12)
+    # Giấy tờ the desk received, as printed on the receipt: [{"name": "Đơn đề nghị", "copies": 1}, ...]
+    documents = models.JSONField("thành phần hồ sơ", default=list, blank=True)
     source = models.CharField(max_length=16, default="api")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -179,6 +195,7 @@ class DossierEvent(models.Model):
     REJECTED = "rejected"
     PAYMENT_REQUESTED = "payment_requested"
     PROCESSING = "processing"
+    DETAILS_CHANGED = "details_changed"
     TYPES = [
         (CREATED, pgettext_lazy("dossier event", "Tiếp nhận hồ sơ")),
         (STEP_CHANGED, pgettext_lazy("dossier event", "Chuyển bước")),
@@ -192,6 +209,7 @@ class DossierEvent(models.Model):
         (REJECTED, pgettext_lazy("dossier event", "Không tiếp nhận")),
         (PAYMENT_REQUESTED, pgettext_lazy("dossier event", "Yêu cầu nghĩa vụ tài chính")),
         (PROCESSING, pgettext_lazy("dossier event", "Đang xử lý")),
+        (DETAILS_CHANGED, pgettext_lazy("dossier event", "Sửa thông tin người nộp")),
     ]
 
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="events")
@@ -259,6 +277,8 @@ class ApiKey(models.Model):
 
     @classmethod
     def authenticate(cls, key: str) -> ApiKey | None:
+        if len(key) > 200 or any(ord(c) < 33 or ord(c) > 126 for c in key):
+            return None  # never a key we issued; a NUL or surrogate would make the database driver raise
         parts = key.split("_")
         if len(parts) < 3 or parts[0] != "mc":
             return None

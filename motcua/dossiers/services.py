@@ -16,17 +16,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from motcua.domain import freetext
 from motcua.domain.calendar import WorkCalendar
 from motcua.domain.ontime import late_after
-from motcua.domain.phones import InvalidPhone, normalise_phone
-from motcua.domain.receipt_codes import format_receipt_code, generate_access_code
+from motcua.domain.phones import InvalidPhone, first_mobile, normalise_phone, try_normalise_phone
+from motcua.domain.receipt_codes import format_receipt_code, generate_access_code, series_owner
 from motcua.domain.states import RESULT_STEP, DossierState
+from motcua.domain.steps import SUPPLEMENT_STEP, display_step, is_result_step, is_supplement_step
 from motcua.dossiers.models import Agency, CalendarDay, Dossier, DossierEvent, Procedure, ReceiptSerial
 from motcua.dossiers.signals import dossier_changed
 
 log = logging.getLogger(__name__)
-
-SUPPLEMENT_STEP = "Chờ bổ sung"
 
 
 class DossierError(ValueError):
@@ -47,12 +47,28 @@ def work_calendar() -> WorkCalendar:
     )
 
 
+# One answer for a code another agency owns, whether a dossier with it exists or not: the answer must not
+# tell one agency which codes another agency has issued.
+CODE_NOT_YOURS = "Mã số biên nhận này không dùng được cho cơ quan của khóa API (thuộc dãy mã của cơ quan khác)"
+
+
+def _format_code(fmt: str, agency: Agency, year: int, serial: int) -> str:
+    try:
+        return format_receipt_code(fmt, agency.code, year, serial)
+    except ValueError:
+        raise DossierError("code", "Không cấp được mã số biên nhận mới: hết dãy số của năm") from None
+
+
 def issue_code(agency: Agency, at: datetime) -> str:
     """Next receipt code for the agency and year. The conditional UPDATE takes a row lock on PostgreSQL,
-    so concurrent creations get distinct serials; on SQLite the write transaction serialises them."""
+    so concurrent creations get distinct serials; on SQLite the write transaction serialises them.
+
+    Rows created with codes of our own series (by this agency's own software, before it was refused for
+    anyone else) cannot block issuing: the next free serial is found with one query per thousand serials
+    and claimed, never by trying one code at a time."""
     year = timezone.localtime(at).year
     fmt = settings.MOTCUA["RECEIPT_CODE_FORMAT"]
-    for _ in range(1000):
+    while True:
         with transaction.atomic():
             updated = ReceiptSerial.objects.filter(agency=agency, year=year).update(last=F("last") + 1)
             if not updated:
@@ -62,10 +78,41 @@ def issue_code(agency: Agency, at: datetime) -> str:
                 except IntegrityError:
                     continue  # another process created it first: take the UPDATE path again
             serial = ReceiptSerial.objects.get(agency=agency, year=year).last
-        code = format_receipt_code(fmt, agency.code, year, serial)
-        if not Dossier.objects.filter(code=code).exists():  # a code given by other software may collide
+        code = _format_code(fmt, agency, year, serial)
+        if not Dossier.objects.filter(code=code).exists():
             return code
-    raise DossierError("code", "Không cấp được mã số biên nhận mới")
+        serials = range(serial + 1, serial + 1001)
+        block = {s: _format_code(fmt, agency, year, s) for s in serials if _fits(fmt, agency, year, s)}
+        if not block:
+            raise DossierError("code", "Không cấp được mã số biên nhận mới: hết dãy số của năm")
+        taken = set(Dossier.objects.filter(code__in=block.values()).values_list("code", flat=True))
+        free = next((s for s, c in block.items() if c not in taken), None)
+        target = free if free is not None else max(block)
+        claimed = ReceiptSerial.objects.filter(agency=agency, year=year, last__lt=target).update(last=target)
+        if free is not None and claimed:
+            return block[free]
+        # another process moved past it first, or the whole block is taken: go on from where the serial is
+
+
+def _fits(fmt: str, agency: Agency, year: int, serial: int) -> bool:
+    try:
+        format_receipt_code(fmt, agency.code, year, serial)
+    except ValueError:
+        return False
+    return True
+
+
+def check_code_owner(agency: Agency, code: str) -> None:
+    """Refuse a supplied code in another agency's issued series, whether or not it exists yet.
+
+    The code is printed (now or soon) on that agency's receipts: refusing it is the only way that agency's
+    issuing cannot be blocked and its citizens are never read another agency's text. Codes in the agency's
+    own series are its own software's business; :func:`issue_code` steps over them."""
+    fmt = settings.MOTCUA["RECEIPT_CODE_FORMAT"]
+    own = agency.with_predecessors()
+    others = Agency.objects.exclude(pk__in=own).values_list("code", flat=True)
+    if series_owner(fmt, code, others) is not None:
+        raise DossierError("code", CODE_NOT_YOURS, status=409)
 
 
 @dataclass
@@ -81,20 +128,54 @@ class NewDossier:
     step: str | None = None
     finished_at: datetime | None = None
     source: str = "api"
+    # When the record says the dossier entered ``state`` (the finish, the supplement request); None: received_at.
+    state_at: datetime | None = None
+    # Supplement waits the record already shows, [[start_iso, end_iso_or_None], ...], oldest first.
+    waits: list | None = None
+
+
+def text(value: str | None, field: str, max_length: int, multiline: bool = False) -> str:
+    """Outside free text checked once before it reaches the database: a surrogate or NUL would make the
+    driver raise (a 500), a control character has no place in a name or step."""
+    try:
+        return freetext.clean(value or "", max_length=max_length, multiline=multiline)
+    except freetext.FreeTextError as e:
+        raise DossierError(field, e.reason) from None
 
 
 def clean_phone(raw: str, strict: bool) -> tuple[str, str]:
     """(national form or "", raw as given). Strict callers (desk, API) refuse a bad number; the sync keeps
     the record and the outbox later records "invalid phone" as the reason no SMS was sent."""
-    raw = (raw or "").strip()
+    raw = text(raw, "phone", 64)
     if not raw:
         return "", ""
     try:
         return normalise_phone(raw).national, raw
     except InvalidPhone as e:
+        found = first_mobile(raw)  # "0912 345 678 (Zalo)", "0258 3822 123, 0987 654 321": the first mobile
+        if found is not None:
+            return found[0].national, raw
         if strict:
             raise DossierError("phone", e.reason) from None
         return "", raw
+
+
+FIELD_LABELS = {"applicant": "họ tên người nộp", "phone": "số điện thoại"}
+
+
+def phone_note(raw: str) -> str:
+    """For the timeline: which number of a field written by a person the SMS go to (masked; the desk card
+    shows the field itself). Empty when the field is simply one number."""
+    raw = (raw or "").strip()
+    if not raw or try_normalise_phone(raw) is not None:
+        return ""
+    found = first_mobile(raw)
+    if found is None:
+        return ""
+    phone, place, count = found
+    if count > 1:
+        return f"Ô số điện thoại ghi {count} số: tin nhắn gửi tới số thứ {place} ({phone.masked})."
+    return f"Ô số điện thoại có ghi chú: tin nhắn gửi tới {phone.masked}."
 
 
 def initial_step(state: DossierState, given: str | None, steps: list[str]) -> str:
@@ -105,10 +186,17 @@ def initial_step(state: DossierState, given: str | None, steps: list[str]) -> st
         return RESULT_STEP
     if state == DossierState.SUPPLEMENT_REQUESTED:
         return SUPPLEMENT_STEP
-    return (given or "").strip()[:255] or steps[0]
+    if is_result_step(given):
+        return RESULT_STEP
+    if is_supplement_step(given):
+        return SUPPLEMENT_STEP
+    return display_step(given or "")[:255] or steps[0]
 
 
 def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Dossier:
+    new.applicant = text(new.applicant, "applicant", 255)
+    new.step = text(new.step, "step", 255) or None
+    new.code = text(new.code, "code", 64) or None
     phone, phone_raw = clean_phone(new.phone, strict_phone)
     if new.procedure.agency_id != new.agency.pk:
         raise DossierError("procedure", "Thủ tục không thuộc cơ quan này")
@@ -119,11 +207,21 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
         raise DossierError("appointment_at", "Ngày hẹn trả trước ngày tiếp nhận")
     steps = new.procedure.step_names()
     step = initial_step(new.state, new.step, steps)
-    finished_at = new.finished_at or (new.received_at if new.state.is_finished else None)
-    waits = [[new.received_at.isoformat(), None]] if new.state == DossierState.SUPPLEMENT_REQUESTED else []
+    state_at = max(new.state_at or new.received_at, new.received_at)
+    finished_at = (new.finished_at or state_at) if new.state.is_finished else None
+    waits = [list(w) for w in new.waits or []]
+    if new.state == DossierState.SUPPLEMENT_REQUESTED and not (waits and waits[-1][1] is None):
+        waits.append([state_at.isoformat(), None])
+    elif new.state != DossierState.SUPPLEMENT_REQUESTED and waits and waits[-1][1] is None:
+        waits[-1][1] = state_at.isoformat()  # the record moved on without saying when the supplement came
     with transaction.atomic():
+        if new.code:
+            check_code_owner(new.agency, new.code)
         code = new.code or issue_code(new.agency, new.received_at)
-        if Dossier.objects.filter(code=code).exists():
+        holder = Dossier.objects.filter(code=code).values_list("agency_id", flat=True).first()
+        if holder is not None and holder not in new.agency.with_predecessors():
+            raise DossierError("code", CODE_NOT_YOURS, status=409)
+        if holder is not None:
             raise DossierError("code", f"Mã số biên nhận {code} đã tồn tại", status=409)
         try:
             with transaction.atomic():
@@ -139,6 +237,7 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
                     current_step=step,
                     state=new.state,
                     finished_at=finished_at,
+                    returned_at=state_at if new.state == DossierState.RETURNED else None,
                     waits=waits,
                     access_code=generate_access_code(),
                     source=new.source,
@@ -154,7 +253,8 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
             actor=actor,
             state_after=dossier.state,
             step=step,
-            data={"appointment_at": appointment.isoformat(), "source": new.source},
+            data={"appointment_at": appointment.isoformat(), "source": new.source}
+            | ({"note": note} if (note := phone_note(phone_raw)) else {}),
         )
         dossier_changed.send(sender=Dossier, dossier=dossier, event=event, before=None)
     log.info("dossier created code=%s agency=%s by=%s", dossier.code, new.agency.code, actor)
@@ -168,6 +268,7 @@ EVENT_STATE = {
     DossierEvent.SUPPLEMENT_REQUESTED: DossierState.SUPPLEMENT_REQUESTED,
     DossierEvent.SUPPLEMENT_RECEIVED: DossierState.PROCESSING,
     DossierEvent.RESCHEDULED: None,
+    DossierEvent.DETAILS_CHANGED: None,
     DossierEvent.RESULT_READY: DossierState.RESULT_READY,
     DossierEvent.RETURNED: DossierState.RETURNED,
     DossierEvent.WITHDRAWN: DossierState.WITHDRAWN,
@@ -204,6 +305,8 @@ def apply_event(
     if type not in EVENT_STATE:
         raise DossierError("type", f"Loại sự kiện không hợp lệ: {type}")
     at = at or timezone.now()
+    step = text(step, "step", 255) or None
+    reason = text(reason, "reason", 500, multiline=True)
     with transaction.atomic():
         dossier = Dossier.objects.select_for_update().select_related("agency", "procedure").get(pk=dossier.pk)
         before = dossier.state_enum
@@ -221,8 +324,10 @@ def apply_event(
             raise DossierError("appointment_at", "Ngày hẹn trả trước ngày tiếp nhận")
         after = EVENT_STATE[type] or before
         data: dict = {}
-        if type == DossierEvent.STEP_CHANGED and step.strip() == RESULT_STEP:
+        if type == DossierEvent.STEP_CHANGED and is_result_step(step):
             after = DossierState.RESULT_READY
+        elif type == DossierEvent.STEP_CHANGED and is_supplement_step(step):
+            after = DossierState.SUPPLEMENT_REQUESTED
         _move(dossier, before, after, at, step, data)
         if appointment_at is not None:
             data["appointment_before"] = dossier.appointment_at.isoformat()
@@ -246,6 +351,57 @@ def apply_event(
     return event
 
 
+def update_details(dossier: Dossier, actor: str, *, applicant: str, phone: str, strict: bool = True,
+                   at: datetime | None = None) -> DossierEvent | None:
+    """Change the applicant's name or phone, leaving an event that names the fields changed (never their
+    values: the timeline is shown to staff of the agency, the log to operators). None: nothing changed."""
+    applicant = text(applicant, "applicant", 255)
+    phone_national, phone_raw = clean_phone(phone, strict)
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().select_related("agency", "procedure").get(pk=dossier.pk)
+        fields = [name for name, old, new in (("applicant", dossier.applicant, applicant),
+                                              ("phone", dossier.phone_raw, phone_raw)) if old != new]
+        if not fields:
+            return None
+        dossier.applicant, dossier.phone, dossier.phone_raw = applicant, phone_national, phone_raw
+        dossier.save(update_fields=["applicant", "phone", "phone_raw", "updated_at"])
+        state = dossier.state_enum
+        event = DossierEvent.objects.create(
+            dossier=dossier, type=DossierEvent.DETAILS_CHANGED, occurred_at=at or timezone.now(), actor=actor,
+            state_before=state, state_after=state, step=dossier.current_step,
+            data={"fields": fields, "note": " ".join(
+                [f"Đã sửa: {', '.join(FIELD_LABELS[f] for f in fields)}.", phone_note(phone_raw) if "phone" in fields else ""]
+            ).strip()},
+        )
+        dossier_changed.send(sender=Dossier, dossier=dossier, event=event, before=state)
+    log.info("dossier details changed code=%s fields=%s by=%s", dossier.code, ",".join(fields), actor)
+    return event
+
+
+def add_past_wait(dossier: Dossier, actor: str, start: datetime, end: datetime,
+                  appointment_at: datetime | None = None) -> DossierEvent:
+    """A supplement request we learn of only after the citizen answered it: its wait counts for the on-time
+    rule and the timeline shows it, but the state does not move and no SMS is caused (the request is over)."""
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().select_related("agency", "procedure").get(pk=dossier.pk)
+        state = dossier.state_enum
+        waits = [list(w) for w in dossier.waits or []] + [[start.isoformat(), end.isoformat()]]
+        dossier.waits = sorted(waits, key=lambda w: w[0])
+        data: dict = {"requested_at": start.isoformat()}
+        if appointment_at is not None:
+            data["appointment_before"] = dossier.appointment_at.isoformat()
+            dossier.appointment_at = appointment_at
+        dossier.late_after = _late_after(dossier)
+        dossier.save()
+        event = DossierEvent.objects.create(
+            dossier=dossier, type=DossierEvent.SUPPLEMENT_RECEIVED, occurred_at=end, actor=actor,
+            state_before=state, state_after=state, step=dossier.current_step, data=data,
+        )
+        dossier_changed.send(sender=Dossier, dossier=dossier, event=event, before=state)
+    log.info("dossier past supplement recorded code=%s by=%s", dossier.code, actor)
+    return event
+
+
 def _move(dossier: Dossier, before: DossierState, after: DossierState, at: datetime, step: str | None, data: dict):
     """Update state, step, wait intervals and finish times for a move from ``before`` to ``after``."""
     waits = [list(w) for w in dossier.waits or []]
@@ -258,7 +414,7 @@ def _move(dossier: Dossier, before: DossierState, after: DossierState, at: datet
     elif after in (DossierState.RESULT_READY, DossierState.RETURNED):
         dossier.current_step = RESULT_STEP
     elif step:
-        dossier.current_step = step.strip()[:255]
+        dossier.current_step = display_step(step)[:255]
     elif before == DossierState.SUPPLEMENT_REQUESTED and after != before:
         previous = dossier.events.filter(type=DossierEvent.SUPPLEMENT_REQUESTED).order_by("-id").first()
         dossier.current_step = (previous.data.get("step_before") if previous else None) or (

@@ -22,16 +22,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.core import signing
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.utils.translation import gettext_noop, pgettext
 
 from motcua.common import ratelimit
 from motcua.common.clients import client_address
 from motcua.domain.receipt_codes import normalise_access_code
 from motcua.domain.smstext import format_appointment_date
-from motcua.dossiers.models import Dossier, DossierEvent
+from motcua.domain.states import DossierState
+from motcua.dossiers.models import Agency, Dossier, DossierEvent
 from motcua.lookup.replies import find_dossier
 
 DEFAULT_RATE_LIMIT = 10
@@ -78,10 +80,48 @@ class PublicStatus:
         return asdict(self)
 
 
-def lookup_url(code: str, access_code: str) -> str:
-    """The public lookup URL printed as a QR code on the receipt: it opens the answer directly."""
+# The address the demo runs on unless told otherwise: a receipt printed from a demo on another port
+# takes its links from the request instead.
+DEMO_PUBLIC_URL = "http://127.0.0.1:8000"
+_QR_SALT = "motcua.lookup.receipt-qr"
+
+
+def public_base(request: HttpRequest | None = None) -> str:
+    """Our public address: ``MOTCUA_PUBLIC_URL``, or the request's own when that is the demo default."""
     base = str(settings.MOTCUA.get("PUBLIC_URL", "")).rstrip("/")
-    return f"{base}/tra-cuu?{urlencode({'code': code, 'access_code': access_code})}"
+    if request is not None and (not base or base == DEMO_PUBLIC_URL):
+        return request.build_absolute_uri("/").rstrip("/")
+    return base
+
+
+def qr_token(code: str, access_code: str) -> str:
+    """A signed token for the receipt's QR code: it names the dossier and proves its holder had the receipt.
+
+    The access code is inside the signature, so it never travels in the URL (proxies and scanner apps
+    log URLs), and a token stays valid exactly as long as the receipt's access code does. Rotating the
+    secret key keeps printed codes working through ``SECRET_KEY_FALLBACKS``.
+    """
+    return signing.Signer(salt=f"{_QR_SALT}:{access_code}").sign(code)
+
+
+def check_qr_token(token: str) -> Dossier | None:
+    """The dossier a receipt's QR token names, or None when the token is not one we signed."""
+    code = token.rsplit(":", 1)[0][:100]
+    dossier = find_dossier(code) if code else None
+    expected = qr_token(dossier.code, dossier.access_code) if dossier else "\x00"
+    if dossier is None or not hmac.compare_digest(token.encode(), expected.encode()):
+        return None
+    return dossier
+
+
+def lookup_url(code: str, access_code: str, request: HttpRequest | None = None) -> str:
+    """The public lookup URL printed as a QR code on the receipt: it opens the answer directly."""
+    return public_base(request) + reverse("lookup-qr", kwargs={"token": qr_token(code, access_code)})
+
+
+def lookup_page_url(request: HttpRequest | None = None) -> str:
+    """Where a citizen types the two codes (printed under the QR code)."""
+    return public_base(request) + reverse("lookup")
 
 
 def _local_datetime(value: datetime) -> str:
@@ -142,3 +182,68 @@ def take_try(request: HttpRequest) -> int:
     limit, window = _limits()
     tries, left = ratelimit.count(f"motcua:lookup-tries:{client_address(request)}", window)
     return left if tries > limit else 0
+
+
+# --- what a citizen reads on /tra-cuu -------------------------------------------------------------
+
+# One plain sentence per state, in the words of the province's notices. ``{place}`` is the one-stop
+# desk that answers for the dossier today, ``{appointment}`` the appointment, ``{step}`` the step.
+STATE_SENTENCES = {
+    DossierState.REGISTERED: gettext_noop(
+        "Hồ sơ đã được đăng ký, đang chờ Bộ phận Một cửa tiếp nhận."),
+    DossierState.RECEIVED: gettext_noop(
+        "Hồ sơ đã được tiếp nhận và đang chờ xử lý. Hẹn trả kết quả lúc {appointment}."),
+    DossierState.PROCESSING: gettext_noop(
+        "Hồ sơ đang được xử lý ở bước “{step}”. Hẹn trả kết quả lúc {appointment}."),
+    DossierState.SUPPLEMENT_REQUESTED: gettext_noop(
+        "Hồ sơ cần bổ sung giấy tờ, mời ông/bà liên hệ {place} để biết cần bổ sung gì."),
+    DossierState.AWAITING_PAYMENT: gettext_noop(
+        "Hồ sơ đang chờ ông/bà nộp phí, lệ phí hoặc thực hiện nghĩa vụ tài chính, mời ông/bà liên hệ {place}."),
+    DossierState.RESULT_READY: gettext_noop(
+        "Hồ sơ đã có kết quả, mời ông/bà đến {place} để nhận."),
+    DossierState.RETURNED: gettext_noop("Hồ sơ đã được trả kết quả."),
+    DossierState.WITHDRAWN: gettext_noop("Hồ sơ đã được rút theo yêu cầu của ông/bà."),
+    DossierState.STOPPED: gettext_noop("Hồ sơ đã dừng xử lý, mời ông/bà liên hệ {place} để biết lý do."),
+    DossierState.REJECTED: gettext_noop("Hồ sơ không được tiếp nhận, mời ông/bà liên hệ {place} để biết lý do."),
+}
+LATE_SENTENCE = gettext_noop(
+    "Hồ sơ đã quá ngày hẹn trả. Cơ quan sẽ gửi thư xin lỗi và hẹn lại ngày trả; ông/bà có thể gọi {hotline}.")
+LATE_SENTENCE_NO_HOTLINE = gettext_noop(
+    "Hồ sơ đã quá ngày hẹn trả. Cơ quan sẽ gửi thư xin lỗi và hẹn lại ngày trả.")
+DESK_PLACE = gettext_noop("Bộ phận Một cửa {agency}")
+
+
+@dataclass(frozen=True)
+class CitizenView:
+    """The page's answer: the sentence, the appointment and the desk to go to."""
+
+    status: PublicStatus
+    state: str  # DossierState value, for the page's colour
+    sentence_id: str  # the msgid; the page translates it and fills the fields below
+    late: bool
+    appointment: str  # HH:MM ngày dd/mm/yyyy
+    place: Agency  # the desk that answers for the dossier today
+
+
+def appointment_text(dossier: Dossier) -> str:
+    local = timezone.localtime(dossier.appointment_at)
+    return f"{local:%H:%M} {format_appointment_date(local)}"
+
+
+def citizen_view(dossier: Dossier, now: datetime | None = None) -> CitizenView:
+    status = public_status(dossier, now)
+    state = dossier.state_enum
+    return CitizenView(
+        status=status,
+        state=state.value,
+        sentence_id=STATE_SENTENCES[state],
+        late=status.on_time == "late" and not state.is_closed,
+        appointment=appointment_text(dossier),
+        place=dossier.agency.current(),
+    )
+
+
+def agencies_for_public(today: datetime | None = None) -> list[Agency]:
+    """Agencies serving citizens today, for the front page's list of desks (not those merged into another)."""
+    day = timezone.localdate(today) if today else timezone.localdate()
+    return [a for a in Agency.objects.filter(successor__isnull=True).order_by("code") if a.is_active(day)]

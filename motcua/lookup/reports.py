@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Sum
 
+from motcua.domain.spreadsheet import safe_row
 from motcua.lookup.replies import OUTCOMES
 from motcua.messaging.models import IncomingMessage
 
@@ -72,8 +73,8 @@ def parse_month(raw: str) -> date:
         raise ValueError(f"Tháng không hợp lệ: {raw!r} (cần dạng 2026-11)")
     a, b = match.groups()
     year, month = (int(a), int(b)) if len(a) == 4 else (int(b), int(a))
-    if not 1 <= month <= 12:
-        raise ValueError(f"Tháng không hợp lệ: {raw!r} (cần dạng 2026-11)")
+    if not 1 <= month <= 12 or not 2000 <= year <= 2099:  # 9999-12 would overflow the month's end
+        raise ValueError(f"Tháng không hợp lệ: {raw!r} (cần dạng 2026-11, năm 2000–2099)")
     return date(year, month, 1)
 
 
@@ -110,12 +111,18 @@ def table_rows(report: MOReport) -> list[list[object]]:
     return [HEADERS, *(row.cells() for row in report.rows), report.total.cells()]
 
 
+def export_rows(report: MOReport) -> list[list[object]]:
+    """:func:`table_rows` for a spreadsheet: the short code and connection come from the gateway (an
+    MO's ``to``, Kannel's ``conn``), so a text that a spreadsheet would run as a formula stays text."""
+    return [safe_row(row) for row in table_rows(report)]
+
+
 def to_csv(report: MOReport) -> str:
     """CSV with a BOM, so Excel opens the Vietnamese headers as UTF-8."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerows(table_rows(report))
+    writer.writerows(export_rows(report))
     return out.getvalue()
 
 
@@ -129,7 +136,7 @@ def to_xlsx(report: MOReport) -> bytes:
     sheet.title = f"MO {report.month:%m-%Y}"
     sheet.append([f"Đối soát tin nhắn tra cứu (MO) tháng {report.month:%m/%Y}"])
     sheet["A1"].font = Font(bold=True)
-    for index, cells in enumerate(table_rows(report)):
+    for index, cells in enumerate(export_rows(report)):
         sheet.append(cells)
         if index == 0 or index == len(report.rows) + 1:
             for cell in sheet[sheet.max_row]:

@@ -4,5 +4,5 @@ from motcua.lookup import views
 
 urlpatterns = [
     path("tra-cuu", views.lookup, name="lookup"),
-    path("tra-cuu/bao-cao/mo", views.mo_report, name="lookup-mo-report"),
+    path("tra-cuu/qr/<str:token>", views.lookup_qr, name="lookup-qr"),
 ]

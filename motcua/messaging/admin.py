@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from motcua.messaging.models import BatchRun, IncomingMessage, Message, Template
+from motcua.dossiers.admin import ReadOnlyAdmin
+from motcua.messaging.models import BatchRun, IncomingMessage, Message, MessagePart, Template
 
 
 @admin.register(Template)
@@ -10,7 +11,7 @@ class TemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     list_display = ("id", "kind", "dossier", "status", "encoding", "parts", "cost", "connection", "created_at")
     list_filter = ("status", "kind", "connection")
     search_fields = ("dossier__code", "cause")
@@ -23,7 +24,13 @@ class BatchRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(IncomingMessage)
-class IncomingMessageAdmin(admin.ModelAdmin):
+class IncomingMessageAdmin(ReadOnlyAdmin):
     list_display = ("id", "connection", "recipient", "outcome", "price", "received_at")
     list_filter = ("outcome", "connection", "recipient")
     readonly_fields = [f.name for f in IncomingMessage._meta.fields]
+
+
+@admin.register(MessagePart)
+class MessagePartAdmin(ReadOnlyAdmin):
+    list_display = ("message", "connection", "remote_id", "status", "reported_at")
+    list_filter = ("status", "connection")

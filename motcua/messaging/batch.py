@@ -2,7 +2,9 @@
 
 A ``BatchRun`` row per day (unique on the day) makes it run once however many workers race for it. A
 service that was down at 17:30 catches up when it starts, until the cut-off (default 20:00); after that
-the day is recorded as missed rather than texting citizens at night.
+the day is recorded as missed rather than texting citizens at night. An administrator may still send a
+missed day on purpose (:func:`run_late_batch`, ``motcua apology-batch --date D --force``): that run is
+recorded as "late", and its messages wait for the end of quiet hours.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ CHUNK = 1000
 @dataclass
 class BatchReport:
     day: date
-    status: str  # done / missed / already / dry-run / not-yet
+    status: str  # done / missed / already / dry-run / not-yet / late
     queued: list[tuple[str, str]] = field(default_factory=list)  # (code, text) — small runs only
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (code, reason)
     queued_count: int = 0
@@ -87,7 +89,39 @@ def run_apology_batch(at: datetime, dry_run: bool = False, worker: str = "", kee
     return _fill(at, report, dry_run)
 
 
-def _fill(at: datetime, report: BatchReport, dry_run: bool) -> BatchReport:
+class LateRunRefused(ValueError):
+    """A forced run that must not happen (the day already ran, or its appointments are past)."""
+
+
+def run_late_batch(day: date, now: datetime | None = None, dry_run: bool = False, worker: str = "cli") -> BatchReport:
+    """Send the apologies of a day whose batch was missed (or never ran), on an administrator's decision.
+
+    The apology is for dossiers due on ``day + 1`` and its text keeps their appointment date. Refused when
+    the day's batch already ran (each citizen gets one apology per appointment) and when that appointment
+    day is already past (the apology would arrive after the day it announces). The run is recorded with
+    status "late"; messages created in quiet hours wait for their end, as any event-driven SMS does."""
+    now = timezone.localtime(now or timezone.now())
+    if day + timedelta(days=1) < now.date():
+        raise LateRunRefused(f"Ngày hẹn trả {day + timedelta(days=1):%d/%m/%Y} đã qua: không gửi xin lỗi muộn hơn nữa")
+    report = BatchReport(day=day, status="dry-run" if dry_run else "late")
+    with transaction.atomic():
+        run = BatchRun.objects.select_for_update().filter(day=day).first()
+        if run is not None and run.status != "missed":
+            raise LateRunRefused(f"Đợt xin lỗi ngày {day:%d/%m/%Y} đã chạy ({run.status}): không gửi lại")
+        if not dry_run:
+            if run is None:
+                BatchRun.objects.create(day=day, status="late", started_at=now, worker=worker)
+            else:
+                BatchRun.objects.filter(pk=run.pk).update(status="late", started_at=now, worker=worker,
+                                                          finished_at=None)
+    report = _fill(now, report, dry_run, quiet=True, final_status="late")
+    if not dry_run:
+        log.warning("apology batch for %s sent late by %s: %d queued", day, worker, report.queued_count)
+    return report
+
+
+def _fill(at: datetime, report: BatchReport, dry_run: bool, quiet: bool = False,
+          final_status: str = "done") -> BatchReport:
     """Queue (or, dry, list) the apologies of ``report.day`` and mark the day's run done."""
     day = report.day
     chunk: list[Message] = []
@@ -97,7 +131,7 @@ def _fill(at: datetime, report: BatchReport, dry_run: bool) -> BatchReport:
         if decision is None:
             continue
         message = outbox.message_for_decision(
-            dossier, decision, outbox.apology_cause(dossier), None, quiet=False, templates=templates
+            dossier, decision, outbox.apology_cause(dossier), None, quiet=quiet, templates=templates
         )
         chunk.append(message)
         if len(chunk) >= CHUNK:
@@ -106,7 +140,7 @@ def _fill(at: datetime, report: BatchReport, dry_run: bool) -> BatchReport:
     _flush(chunk, report, dry_run)
     if not dry_run:
         BatchRun.objects.filter(day=day).update(
-            status="done", finished_at=timezone.now(), queued=report.queued_count, skipped=report.skipped_count
+            status=final_status, finished_at=timezone.now(), queued=report.queued_count, skipped=report.skipped_count
         )
         log.info("apology batch %s: %d queued, %d skipped", day, report.queued_count, report.skipped_count)
     return report

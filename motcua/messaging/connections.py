@@ -16,6 +16,8 @@ from motcua.messaging.transports.base import Transport
 from motcua.messaging.transports.kannel import KannelTransport
 from motcua.messaging.transports.sim import SimTransport
 from motcua.messaging.transports.smpp import SmppTransport
+from motcua.messaging.transports.zns import ZnsTransport
+from motcua.messaging.transports.zns.sim import ZnsSimTransport
 
 
 def build_transport(url: str) -> Transport:
@@ -26,7 +28,13 @@ def build_transport(url: str) -> Transport:
         return SmppTransport.from_url(url)
     if scheme in ("kannel", "kannels"):
         return KannelTransport.from_url(url)
-    raise ValueError(f"Unknown SMS connection scheme {scheme!r} in MOTCUA_SMS_URL (sim://, smpp://, kannel://)")
+    if scheme in ("zns", "znss"):
+        return ZnsTransport.from_url(url)
+    if scheme == "znssim":
+        return ZnsSimTransport.from_url(url)
+    raise ValueError(
+        f"Unknown SMS connection scheme {scheme!r} in MOTCUA_SMS_URL (sim://, smpp://, kannel://, zns://)"
+    )
 
 
 def split_urls(value: str) -> list[str]:
@@ -47,6 +55,9 @@ class Router:
         self.by_name = {t.name: t for t in self.transports}
         self._turn = 0
 
+    def has_channel(self, channel: str) -> bool:
+        return any(t.channel == channel for t in self.transports)
+
     @classmethod
     def from_setting(cls, value: str) -> Router:
         urls = split_urls(value)
@@ -57,13 +68,15 @@ class Router:
         those whose carrier matches the number's original prefix, then the rest, in configured order."""
         return [self.transports[i] for _, i in self._ranked(to, preferred)]
 
-    def choose(self, to: str, preferred: str = "") -> Transport | None:
-        """The connection for one message: the best-ranked one that is up; among several equally good
-        (several binds to one telco) each in turn, so that they share the load and each sends at its
-        own rate cap."""
+    def choose(self, to: str, preferred: str = "", channel: str = "sms") -> Transport | None:
+        """The connection for one message: the best-ranked one of its channel that is up; among several
+        equally good (several binds to one telco) each in turn, so that they share the load and each sends
+        at its own rate cap. A ZNS message never goes to an SMS connection, nor the reverse."""
         best: list[int] = []
         best_rank = None
         for rank, i in self._ranked(to, preferred):
+            if self.transports[i].channel != channel:
+                continue
             if best_rank is not None and rank > best_rank:
                 break
             if self.transports[i].is_up():

@@ -14,9 +14,14 @@ Kannel configuration that goes with them (``group = sms-service``)::
 *unconverted* — URL-encoded UTF-16BE bytes with ``coding=2&charset=UTF-16BE`` — and re-joining
 "words" on byte 0x20 could damage such text. We decode ``text`` with the ``charset`` Kannel reports.
 
-If the environment variable ``MOTCUA_GATEWAY_TOKEN`` is set, both endpoints require a ``token``
-parameter equal to it (add ``&token=...`` to the get-url, and ``token=...`` to the kannel:// URL for
-the dlr-url); otherwise they are open, so bind Kannel and this service to a private network.
+Both endpoints require a ``token`` parameter equal to ``MOTCUA_GATEWAY_TOKEN`` (add ``&token=...`` to
+the get-url; a kannel:// connection adds it to its dlr-url by itself); without that setting they are
+closed (403), and a kannel:// connection is refused at start-up (:mod:`motcua.ops.checks`). The token
+travels in the query string, so no access log we configure writes query strings (``motcua.ops.logs``).
+
+Only connections configured in ``MOTCUA_SMS_URL`` that take their MO or reports over HTTP are accepted
+as ``conn``: anything else could record charged lookups under a name the telco never bills. Control
+characters in any parameter but the text are refused with a 400 that never echoes or logs the value.
 """
 
 from __future__ import annotations
@@ -25,7 +30,6 @@ import codecs
 import functools
 import hmac
 import logging
-import os
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
@@ -35,7 +39,9 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from motcua.domain import freetext
 from motcua.messaging import inbound
+from motcua.messaging.connections import build_transport, split_urls
 from motcua.messaging.models import GatewayReport, Message
 from motcua.messaging.transports.base import IncomingSMS, ReportStatus
 from motcua.messaging.wakeup import notify_worker
@@ -84,9 +90,13 @@ def param(params: dict[str, bytes], name: str, required: bool = True, max_length
             raise BadRequest(f"missing parameter '{name}'")
         return ""
     try:
-        text = value.decode("utf-8").strip()
+        text = value.decode("utf-8")
     except UnicodeDecodeError as e:
         raise BadRequest(f"parameter '{name}' is not UTF-8") from e
+    if freetext.problem(text):
+        # Never echoed nor logged: a line break here would forge a log line.
+        raise BadRequest(f"parameter '{name}' contains control characters")
+    text = text.strip()
     if len(text) > max_length:
         raise BadRequest(f"parameter '{name}' is too long")
     return text
@@ -109,9 +119,37 @@ def decode_text(raw: bytes, coding: str, charset: str) -> str:
 
 
 def check_token(params: dict[str, bytes]) -> None:
-    expected = os.environ.get("MOTCUA_GATEWAY_TOKEN", "")
-    if expected and not hmac.compare_digest(params.get("token", b""), expected.encode()):
+    """The shared secret, compared in constant time. No token configured: the endpoints are closed,
+    never open (a forgotten setting must not expose lookups and delivery reports to the network)."""
+    expected = settings.MOTCUA.get("GATEWAY_TOKEN", "")
+    if not expected:
+        raise PermissionError("gateway endpoints closed: set MOTCUA_GATEWAY_TOKEN")
+    if not hmac.compare_digest(params.get("token", b""), expected.encode()):
         raise PermissionError("missing or wrong token")
+
+
+@functools.lru_cache(maxsize=4)
+def _gateway_connections(sms_url: str) -> frozenset[str]:
+    names = set()
+    for url in split_urls(sms_url):
+        transport = build_transport(url)  # built only to read its name; never started
+        if transport.mo_over_http or transport.reports_over_http:
+            names.add(transport.name)
+    return frozenset(names)
+
+
+def gateway_connections() -> frozenset[str]:
+    """Names of the configured connections whose gateway calls /sms/mo or /sms/dlr."""
+    return _gateway_connections(settings.MOTCUA["SMS_URL"])
+
+
+def connection_param(params: dict[str, bytes]) -> str:
+    connection = param(params, "conn", required=False, max_length=64) or param(
+        params, "smsc", required=False, max_length=64
+    ) or DEFAULT_CONNECTION
+    if connection not in gateway_connections():
+        raise BadRequest("'conn' is not a configured gateway connection")
+    return connection
 
 
 Handler = Callable[[dict[str, bytes]], HttpResponse]
@@ -157,14 +195,11 @@ def incoming_from_params(params: dict[str, bytes]) -> IncomingSMS:
     text = decode_text(params["text"], coding, charset)
     if len(text) > 2000:
         raise BadRequest("text is too long")
-    connection = param(params, "conn", required=False, max_length=64) or param(
-        params, "smsc", required=False, max_length=64
-    )
     return IncomingSMS(
         sender=sender,
         recipient=recipient,
         text=text,
-        connection=connection or DEFAULT_CONNECTION,
+        connection=connection_param(params),
         remote_id=param(params, "id", required=False, max_length=80),
     )
 
@@ -202,9 +237,22 @@ def report_status(dlr_type: int) -> ReportStatus | None:
     return None
 
 
+def smsc_answer(raw: bytes) -> str:
+    """The SMSC's answer (Kannel's ``%A``), kept as the error of an undelivered message. It is the
+    telco's text, not ours to refuse: a genuine report must not be lost over a stray line break, so
+    control characters become spaces instead of a 400."""
+    text = raw.decode("utf-8", "replace")[:500]
+    return "".join(" " if freetext.problem(ch) else ch for ch in text).strip()
+
+
 @gateway_view
 def sms_dlr(params: dict[str, bytes]) -> HttpResponse:
-    """A Kannel delivery report for a message we submitted with a dlr-url carrying our id."""
+    """A Kannel delivery report for a message we submitted with a dlr-url carrying our id.
+
+    Only stored here (one INSERT), never matched nor waited for: the worker applies it, also when it
+    came before the message's id was stored, and a report only ever moves a part still ``sent``
+    (:func:`motcua.messaging.ledger.apply_receipts`), so a late or forged one cannot undo a final
+    status. The ids are ``k<message id>-<128 random bits>`` (``transports.kannel.make_remote_id``)."""
     remote_id = param(params, "id", max_length=80)
     if not remote_id:
         raise BadRequest("'id' must not be empty")
@@ -212,11 +260,11 @@ def sms_dlr(params: dict[str, bytes]) -> HttpResponse:
     if not raw_status.isdigit() or not int(raw_status) & 31:
         raise BadRequest(f"'status' must be a Kannel DLR type (1, 2, 4, 8, 16), got {raw_status!r}")
     dlr_type = int(raw_status)
-    connection = param(params, "conn", required=False, max_length=64) or DEFAULT_CONNECTION
+    connection = connection_param(params)
     status = report_status(dlr_type)
     if status is None:
         return text_response(f"ignored: DLR type {dlr_type} is not final")
-    answer = param(params, "answer", required=False, max_length=500)
+    answer = smsc_answer(params.get("answer", b""))
     GatewayReport.objects.create(
         connection=connection, remote_id=remote_id, status=status,
         error="" if status == "delivered" else answer[:255],

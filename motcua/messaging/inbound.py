@@ -19,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from motcua.domain.freetext import for_log
 from motcua.domain.phones import try_normalise_phone
 from motcua.dossiers.models import Agency
 from motcua.messaging import outbox, signals
@@ -108,9 +109,9 @@ def handle_incoming(sms: IncomingSMS, queue_reply: bool = True) -> Answer:
     )
     if not save_pair(reply, incoming):
         existing = IncomingMessage.objects.select_related("reply").get(connection=sms.connection, remote_id=remote_id)
-        log.info("MO %s on %s redelivered: already answered", remote_id, sms.connection)
+        log.info("MO %s on %s redelivered: already answered", for_log(remote_id, 80), for_log(sms.connection))
         return Answer(existing, existing.reply, True)
-    log.info("MO id=%s on %s outcome=%s", incoming.pk, sms.connection, answer.outcome)
+    log.info("MO id=%s on %s outcome=%s", incoming.pk, for_log(sms.connection), for_log(answer.outcome))
     return Answer(incoming, reply, False)
 
 

@@ -16,8 +16,12 @@ from django.db.models import F
 
 from motcua.messaging.models import Message, MessagePart, Status
 from motcua.messaging.signals import message_status_changed
+from motcua.messaging.zns import queue_fallbacks
 
-CLAIMED_FIELDS = ("id", "to", "text", "encoding", "attempts", "preferred_connection", "claim")
+CLAIMED_FIELDS = (
+    "id", "to", "text", "encoding", "attempts", "preferred_connection", "claim", "channel", "template_id",
+    "template_data",
+)
 
 
 def claim(token: str, now: datetime, limit: int) -> list[Message]:
@@ -51,6 +55,7 @@ class Outcomes:
     retry: dict[tuple[datetime, str], list[int]] = field(default_factory=lambda: defaultdict(list))
     retry_free: dict[tuple[datetime, str], list[int]] = field(default_factory=lambda: defaultdict(list))
     failed: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    fallback: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))  # ZNS gave up: SMS now
 
 
 def record(connection_name: str, claims: Iterable[str], outcomes: Outcomes, now: datetime) -> None:
@@ -59,7 +64,8 @@ def record(connection_name: str, claims: Iterable[str], outcomes: Outcomes, now:
     Only rows still held by one of our ``claims`` change: if housekeeping judged us dead and another worker
     took a message over, its outcome is that worker's to record. The parts (the SMSC's ids) are stored
     whatever happens to the message row: the SMSC accepted them from us, and their receipts must match.
-    ``retry`` uses up an attempt; ``retry_free`` gives it back (no connection was even tried)."""
+    ``retry`` uses up an attempt; ``retry_free`` gives it back (no connection was even tried). ``fallback``
+    is a ZNS attempt that cannot reach the person: it fails, and its SMS is queued in the same transaction."""
     mine = Message.objects.filter(status=Status.SENDING, claim__in=list(claims))
     with transaction.atomic():
         if outcomes.parts:
@@ -83,6 +89,22 @@ def record(connection_name: str, claims: Iterable[str], outcomes: Outcomes, now:
                 status=Status.FAILED, error=error, final_at=now, connection=connection_name
             )
             message_status_changed.send(sender=Message, ids=ids, status=Status.FAILED, at=now)
+        for error, ids in outcomes.fallback.items():
+            mine_ids = list(mine.filter(id__in=ids).values_list("id", flat=True))
+            # Zalo charges only what it accepted: a refused (or never answered) ZNS attempt costs nothing.
+            mine.filter(id__in=mine_ids).update(
+                status=Status.FAILED, error=error, final_at=now, connection=connection_name, cost=0
+            )
+            message_status_changed.send(sender=Message, ids=mine_ids, status=Status.FAILED, at=now)
+            queue_fallbacks(mine_ids, now)
+
+
+def release(messages: list[Message]) -> None:
+    """Give claimed messages back to the queue untried, their attempt not counted: they go next pass."""
+    Message.objects.filter(id__in=[m.pk for m in messages], status=Status.SENDING,
+                           claim__in={m.claim for m in messages}).update(
+        status=Status.QUEUED, claim="", attempts=F("attempts") - 1
+    )
 
 
 def apply_receipts(

@@ -39,6 +39,11 @@ class Kind(models.TextChoices):
     LOOKUP_REPLY = "lookup_reply", _("Trả lời tra cứu")
 
 
+class Channel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    ZNS = "zns", _("Zalo ZNS")
+
+
 class Message(models.Model):
     """One SMS to one phone. ``cause`` is unique, which is what makes "at most once per cause" hold.
 
@@ -69,6 +74,14 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     final_at = models.DateTimeField(null=True, blank=True)
+    # A notice first tried through Zalo ZNS is a ``zns`` message (its SMS text kept for the fallback); when
+    # ZNS cannot reach the person the SMS is a second message, ``fallback_of`` the first, cause + ":sms".
+    channel = models.CharField(max_length=4, choices=Channel.choices, default=Channel.SMS)
+    template_id = models.CharField(max_length=40, blank=True)
+    template_data = models.JSONField(default=dict, blank=True)
+    fallback_of = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="fallback"
+    )
 
     class Meta:
         ordering = ["id"]
@@ -209,3 +222,41 @@ class IncomingMessage(models.Model):
             )
         ]
         indexes = [models.Index(fields=["received_at"])]
+
+
+class ZnsToken(models.Model):
+    """The OA's token pair. A refresh token can be used once: the row is locked while it is spent and the new
+    pair saved in that transaction, so two workers never spend the same one, and a worker that was down
+    reads the pair another one rotated. ``seed`` is a digest of the refresh token the settings gave: a new
+    one pasted there (after the pair was lost) replaces the row's; the same one never does."""
+
+    name = models.CharField(max_length=64, unique=True)
+    access_token = models.TextField(blank=True)
+    access_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_token = models.TextField(blank=True)
+    seed = models.CharField(max_length=64, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    refreshes = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=255, blank=True)
+
+
+class ZnsAgency(models.Model):
+    """An agency's choice to send its notices through Zalo ZNS first (its OA's approved templates)."""
+
+    agency = models.OneToOneField(Agency, on_delete=models.CASCADE, related_name="zns")
+    enabled = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class ZnsTemplate(models.Model):
+    """For one notice kind, the approved ZNS template and which of our fields fills each of its parameters
+    (``{"code": "ma_ho_so", ...}``, see ``domain.zns.FIELDS``)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="zns_templates")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    template_id = models.CharField(max_length=40)
+    params = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "kind"], name="one_zns_template_per_kind")]

@@ -28,6 +28,7 @@ from motcua.domain.smstext import (
 )
 from motcua.domain.states import DossierState
 from motcua.dossiers.models import Agency, Dossier, DossierEvent
+from motcua.messaging import zns
 from motcua.messaging.models import Kind, Message, Status, Template
 from motcua.messaging.signals import message_status_changed
 
@@ -141,7 +142,7 @@ def message_for_decision(
     template = None
     if templates is not None:
         template = templates.get(dossier.agency_id) or DEFAULT_TEMPLATES[decision.kind]
-    return build_message(
+    message = build_message(
         kind=decision.kind,
         cause=cause,
         agency=dossier.agency,
@@ -151,6 +152,7 @@ def message_for_decision(
         event=event,
         not_before=quiet_not_before() if quiet else None,
     )
+    return zns.route(message, dossier)  # ZNS first when the agency sends this kind through Zalo
 
 
 def save_once(message: Message) -> Message | None:

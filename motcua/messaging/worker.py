@@ -3,7 +3,8 @@
 One thread, one loop, each pass doing in order:
 
 1. housekeeping every few seconds: requeue what a dead worker left in ``sending``, expire messages whose
-   receipt never came, write the heartbeat, run the 17:30 batch when it is due;
+   receipt never came, queue the SMS of ZNS notices not received in time, write the heartbeat, run the
+   17:30 batch when it is due;
 2. claim due messages (a conditional UPDATE: ``queued`` → ``sending`` with our claim token), hand each
    connection its share, wait for every connection's results together, and record them;
 3. apply what came in meanwhile: incoming messages (MO), which are answered, and delivery receipts (from
@@ -37,12 +38,12 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from motcua.messaging import ledger
+from motcua.messaging import ledger, zns
 from motcua.messaging.batch import maybe_run_daily_batch
 from motcua.messaging.connections import Router
 from motcua.messaging.heartbeat import record_connection_states
 from motcua.messaging.inbound import handle_incoming
-from motcua.messaging.models import GatewayReport, Message, MessagePart, Status
+from motcua.messaging.models import Channel, GatewayReport, Message, MessagePart, Status
 from motcua.messaging.signals import message_status_changed
 from motcua.messaging.transports.base import (
     DeliveryReport,
@@ -72,6 +73,7 @@ INBOX_RETRY = timedelta(seconds=5)
 SEND_TIMEOUT = 120.0  # a connection that gives no result at all in this time: its messages are retried
 LINK_RETRY = timedelta(seconds=5)
 NO_CONNECTION = "no connection up"
+NO_ZNS_CONNECTION = "no ZNS connection configured"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -197,20 +199,31 @@ class Worker:
         groups: dict[str, list[Message]] = defaultdict(list)
         unroutable: list[Message] = []
         for message in messages:
-            transport = self.router.choose(message.to, message.preferred_connection)
+            transport = self.router.choose(message.to, message.preferred_connection, message.channel)
             (groups[transport.name] if transport else unroutable).append(message)
         if unroutable:
-            self.record("", unroutable, [SendResult(m.pk, False, temporary=True, error=NO_CONNECTION) for m in unroutable])
+            self.record("", unroutable, [self.unroutable(m) for m in unroutable])
         pending: list[tuple[Transport, list[Message], Future[list[SendResult]]]] = []
+        over: list[Message] = []
         for name, group in groups.items():
             transport = self.router.by_name[name]
-            batch = [OutgoingSMS(m.pk, m.to, m.text, m.encoding) for m in group]  # type: ignore[arg-type]
+            # Never more than a connection takes at once, even when one channel got most of the claim
+            # (ZNS messages claimed in a pass sized for SMS too): that is the bound on doubles after a kill.
+            group, rest = group[:transport.batch_size], group[transport.batch_size:]
+            over += rest
+            batch = [
+                OutgoingSMS(m.pk, m.to, m.text, m.encoding, template_id=m.template_id,  # type: ignore[arg-type]
+                            template_data=m.template_data)
+                for m in group
+            ]
             try:
                 future = transport.submit(batch)
             except Exception as e:  # a broken connection must not lose the batch
                 log.exception("connection %s refused a batch of %d", transport.name, len(batch))
                 future = done([SendResult(m.pk, False, temporary=True, error=type(e).__name__) for m in group])
             pending.append((transport, group, future))
+        if over:
+            ledger.release(over)
         deadline = time.monotonic() + SEND_TIMEOUT
         for transport, group, future in pending:
             try:
@@ -221,6 +234,12 @@ class Worker:
                 results = []
             self.record(transport.name, group, results)
 
+    def unroutable(self, message: Message) -> SendResult:
+        """No connection for it: a ZNS notice without any ZNS connection goes by SMS; the rest wait."""
+        if message.channel == Channel.ZNS and not self.router.has_channel(Channel.ZNS):
+            return SendResult(message.pk, False, error=NO_ZNS_CONNECTION)
+        return SendResult(message.pk, False, temporary=True, error=NO_CONNECTION)
+
     def record(self, connection_name: str, messages: list[Message], results: list[SendResult]) -> None:
         """Store what happened to each message. A message without a result is retried, never lost."""
         now = self.clock()
@@ -228,11 +247,15 @@ class Worker:
         out = ledger.Outcomes()
         max_attempts = settings.MOTCUA["MAX_ATTEMPTS"]
 
+        def give_up(message: Message, error: str) -> None:
+            # A ZNS attempt that cannot go on is not the end of the notice: its SMS goes instead.
+            (out.fallback if message.channel == Channel.ZNS else out.failed)[error[:255] or "failed"].append(message.pk)
+
         def retry(message: Message, error: str) -> None:
             if message.attempts < max_attempts:
                 out.retry[(now + backoff(message.attempts), error[:255])].append(message.pk)
             else:
-                out.failed[error[:255] or "failed"].append(message.pk)
+                give_up(message, error)
 
         for result in results:
             message = by_id.pop(result.message_id, None)
@@ -248,12 +271,13 @@ class Worker:
             elif result.temporary:
                 retry(message, result.error)
             else:
-                out.failed[result.error[:255] or "failed"].append(message.pk)
+                give_up(message, result.error)
         for message in by_id.values():
             retry(message, "no result from connection")
         ledger.record(connection_name, {m.claim for m in messages}, out, now)
         self.stats["sent"] += len(out.sent)
         self.stats["failed"] += sum(len(ids) for ids in out.failed.values())
+        self.stats["zns_fallbacks"] += sum(len(ids) for ids in out.fallback.values())
         for error, ids in out.failed.items():
             log.warning("messages failed permanently on %s: %s (%d)", connection_name, error, len(ids))
 
@@ -358,6 +382,12 @@ class Worker:
                 )
                 message_status_changed.send(sender=Message, ids=expired, status=Status.EXPIRED, at=now)
             log.info("%d messages without a receipt marked expired", len(expired))
+        self.fall_back_from_zns(now)
         record_connection_states(self.name, self.router.transports, now)
         if self.run_batch:
             maybe_run_daily_batch(now, worker=self.name)
+
+    def fall_back_from_zns(self, now: datetime) -> None:
+        """ZNS notices whose ``user_received_message`` did not come in time go by SMS (``messaging.zns``)."""
+        if self.router.has_channel(Channel.ZNS) and (late := zns.fall_back_unanswered(now)):
+            log.info("%d ZNS notices without a delivery event in time: their SMS is queued", late)

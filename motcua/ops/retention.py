@@ -70,7 +70,7 @@ def purge_personal_data(
     report = RetentionReport(cutoff=cutoff, dry_run=dry_run)
     work = [
         ("dossiers", dossiers_to_clear(cutoff), {"applicant": "", "phone": "", "phone_raw": ""}),
-        ("messages", messages_to_clear(cutoff), {"to": "", "text": ""}),
+        ("messages", messages_to_clear(cutoff), {"to": "", "text": "", "template_data": {}}),  # ZNS data too
         ("incoming", incoming_to_clear(cutoff), {"sender": "", "text": ""}),
     ]
     for field, candidates, values in work:

@@ -41,6 +41,9 @@ class WorkerProcess:
             "MOTCUA_STUCK_AFTER": "3",
             "MOTCUA_LOG_LEVEL": "WARNING",
             "MOTCUA_QUIET_HOURS": "",
+            # what the worker's start-up checks require of a production configuration
+            "MOTCUA_SECRET_KEY": "fault-tests-" + "k" * 40,
+            "MOTCUA_PUBLIC_URL": "https://motcua.example.gov.vn",
             **env,
         }
         self.name = name

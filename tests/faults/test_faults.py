@@ -184,9 +184,11 @@ def test_public_lookup_rate_limit_holds_across_three_web_processes(db_url, setti
     assert set(statuses[limit:]) == {429}
 
 
-def test_kannel_redelivering_an_mo_at_once_is_charged_and_answered_once(make_dossier):
+def test_kannel_redelivering_an_mo_at_once_is_charged_and_answered_once(make_dossier, settings):
+    settings.MOTCUA = {**settings.MOTCUA, "GATEWAY_TOKEN": "t", "SMS_URL": "kannel://u:p@127.0.0.1:9?name=kannel"}
     dossier = make_dossier()
-    query = {"from": "84912345678", "to": "8083", "text": f"MCKH {dossier.code}", "id": "kannel-mo-7", "conn": "kannel"}
+    query = {"from": "84912345678", "to": "8083", "text": f"MCKH {dossier.code}", "id": "kannel-mo-7", "conn": "kannel",
+             "token": "t"}
     answers: list = []
 
     def deliver() -> None:

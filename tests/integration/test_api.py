@@ -16,6 +16,13 @@ from tests.conftest import local
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _replayed_history(settings):
+    """These scenarios replay events of October 2026 whatever today is; the bound on backdated events is
+    proven in tests/security/test_history_events.py."""
+    settings.MOTCUA_LIMITS = settings.MOTCUA_LIMITS | {"EVENT_BACKDATE_DAYS": 36500}
+
+
 def auth(key: str) -> dict:
     return {"HTTP_AUTHORIZATION": f"Bearer {key}"}
 

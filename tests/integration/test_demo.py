@@ -43,5 +43,7 @@ def test_the_demo_keeps_quiet_hours_the_user_asked_for(demo):
 
 def test_the_demo_prints_where_everything_is(demo):
     printed = demo()
-    for line in ("/desk/", "/tra-cuu", "/simulator", "/api/docs", "API key (016):"):
+    for line in ("/desk/", "/tra-cuu", "/desk/gia-lap", "/api/docs", "API key (016):"):
         assert line in printed
+    # the README's example dossier, with the access code the public lookup asks for
+    assert "Demo dossier:  code 0162" in printed and "access code KHDV26" in printed

@@ -193,12 +193,12 @@ def test_unknown_procedure_is_registered_on_the_fly(client, api_key, province):
                     NgayTiepNhan="20261005090000", NgayHenTra="20261008090000", NgayKetThucXuLy="20261007150000")
     assert statuses(sync(client, key, [same_day, longer])) == ["created", "created"]
     p1 = Procedure.objects.get(code="1.009999")
-    assert p1.agency.code == "016" and p1.name == "Chứng thực bản sao" and p1.same_day
+    # Due on the day of receipt, but "same day" (no SMS) is an administrator's decision, not one record's guess.
+    assert p1.agency.code == "016" and p1.name == "Chứng thực bản sao" and p1.processing_days == 0
+    assert not p1.duration_confirmed and not p1.same_day
     p2 = Procedure.objects.get(code="1.008888")
     assert p2.processing_days == 3 and not p2.same_day
-    # Same-day: the result message is recorded as not sent, with the reason staff will see.
-    m1 = Message.objects.get(dossier__code="HS-NEW-1")
-    assert (m1.status, m1.skip_reason) == (Status.SKIPPED, rules.SAME_DAY)
+    assert Message.objects.get(dossier__code="HS-NEW-1").status == Status.QUEUED
     assert Message.objects.get(dossier__code="HS-NEW-2").status == Status.QUEUED
 
 

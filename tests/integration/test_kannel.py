@@ -15,6 +15,7 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 from django.db import OperationalError
+from django.test import Client
 from django.utils import timezone
 
 from motcua.messaging import outbox
@@ -32,13 +33,45 @@ ACCENTED = "TB: Hồ sơ của quý ông/bà (MS: 0162600001) đã được gi�
 UNACCENTED = "TB: Ho so cua quy ong/ba (MS: 0162600002) da duoc giai quyet xong @ 5"
 
 
+GATEWAY_TOKEN = "test-gateway-token"
+# The gateway connections /sms/* accepts (only configured ones are); the simulator stays the default.
+GATEWAY_SMS_URL = "sim:// kannel://u:p@127.0.0.1:9?name=kannel kannel://u:p@127.0.0.1:9?name=kannel2"
+
+
 def base_url(live_server) -> str:
     return live_server.url.replace("localhost", "127.0.0.1")
 
 
+@pytest.fixture(autouse=True)
+def gateway(settings) -> None:
+    settings.MOTCUA = {**settings.MOTCUA, "GATEWAY_TOKEN": GATEWAY_TOKEN, "SMS_URL": GATEWAY_SMS_URL}
+
+
+class GatewayClient(Client):
+    """The test client as Kannel calls us: with the gateway token."""
+
+    def get(self, path, data=None, **extra):
+        if path.startswith("/sms/"):
+            if data:
+                data = {**data, "token": GATEWAY_TOKEN}
+            else:
+                path += ("&" if "?" in path else "?") + f"token={GATEWAY_TOKEN}"
+        return super().get(path, data, **extra)
+
+    def post(self, path, data=None, **extra):
+        if path.startswith("/sms/") and isinstance(data, dict):
+            data = {**data, "token": GATEWAY_TOKEN}
+        return super().post(path, data, **extra)
+
+
+@pytest.fixture
+def client() -> GatewayClient:
+    return GatewayClient()
+
+
 @pytest.fixture(scope="module")
 def kannel(live_server) -> Iterator[KannelPeer]:
-    with KannelPeer(mo_url=f"{base_url(live_server)}/sms/mo", phone=CITIZEN) as peer:
+    with KannelPeer(mo_url=f"{base_url(live_server)}/sms/mo?token={GATEWAY_TOKEN}", phone=CITIZEN) as peer:
         yield peer
 
 
@@ -173,9 +206,12 @@ def test_redelivered_mo_is_recorded_once_and_answered_the_same(client, make_doss
 
 
 @pytest.mark.django_db
-def test_the_longest_connection_name_and_id_are_answered_and_recognised_when_redelivered(client, make_dossier):
+def test_the_longest_connection_name_and_id_are_answered_and_recognised_when_redelivered(
+    client, make_dossier, settings
+):
     # 64 + 80 characters, the most /sms/mo accepts: "reply:<conn>:<id>" does not fit the reply's cause
     # (120 characters), and an MO refused with a 503 would be retried by Kannel for ever.
+    settings.MOTCUA = {**settings.MOTCUA, "SMS_URL": f"kannel://u:p@127.0.0.1:9?name={'c' * 64}"}
     dossier = make_dossier()
     query = {"from": CITIZEN, "to": "8083", "text": f"MCKH {dossier.code}", "id": "i" * 80, "conn": "c" * 64}
     first, again = client.get("/sms/mo", query), client.get("/sms/mo", query)
@@ -240,7 +276,8 @@ def wsgi_get(path: str, params: dict[str, str]) -> tuple[int, str]:
     """One GET through ``motcua.wsgi.application`` as the web server makes it."""
     from motcua.wsgi import application
 
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": urlencode(params), "HTTP_HOST": "127.0.0.1"}
+    query = urlencode({**params, "token": GATEWAY_TOKEN})
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "HTTP_HOST": "127.0.0.1"}
     setup_testing_defaults(environ)
     seen: list[str] = []
     result = application(environ, lambda status, headers, exc_info=None: seen.append(status))
@@ -335,12 +372,13 @@ def test_dlr_types_map_to_final_statuses_and_unknown_ids_are_acknowledged(client
     worker.process_reports()
     assert status_of(sent[1]) == "delivered"
     assert not GatewayReport.objects.exists()  # applied or duplicate: forgotten
-    # unknown id (or another connection's): acknowledged so Kannel does not retry, nothing changes
+    # unknown id: acknowledged so Kannel does not retry, nothing changes; a connection that is not
+    # configured: refused, nothing stored
     unknown = client.get("/sms/dlr", {"id": "k999999-00000000", "status": "1", "conn": "kannel"})
     other = client.get("/sms/dlr", {"id": f"k{sent[1].pk}-abcdef01", "status": "2", "conn": "other"})
-    assert unknown.status_code == other.status_code == 200
+    assert unknown.status_code == 200 and other.status_code == 400
     worker.process_reports()
-    assert GatewayReport.objects.count() == 2  # kept: their message may still be being sent
+    assert GatewayReport.objects.count() == 1  # kept: its message may still be being sent
     clock.advance(minutes=11)
     worker.process_reports()
     assert not GatewayReport.objects.exists()
@@ -348,8 +386,9 @@ def test_dlr_types_map_to_final_statuses_and_unknown_ids_are_acknowledged(client
 
 
 @pytest.mark.django_db
-def test_gateway_token_is_required_when_configured(client, monkeypatch, province):
-    monkeypatch.setenv("MOTCUA_GATEWAY_TOKEN", "s3cret")
+def test_gateway_token_is_required_when_configured(monkeypatch, province, settings):
+    client = Client()
+    settings.MOTCUA = {**settings.MOTCUA, "GATEWAY_TOKEN": "s3cret"}
     query = {"from": CITIZEN, "to": "8083", "text": "MCKH 1", "id": "t1"}
     assert client.get("/sms/mo", query).status_code == 403
     assert client.get("/sms/mo", {**query, "token": "nope"}).status_code == 403

@@ -54,12 +54,12 @@ class StubTransport(SimTransport):
 
 @pytest.mark.django_db
 def test_healthz_reports_database_and_each_connection_from_worker_heartbeats(client):
-    with motcua_settings(SMS_URL="sim://vtl sim://vnp sim://mobi"):
+    with motcua_settings(SMS_URL="sim://vtl sim://vnp sim://mobi", METRICS_TOKEN="m"):
         record_connection_states("host-a:1", [StubTransport("vtl", True)])
         record_connection_states(
             "host-a:1", [StubTransport("vnp", False, "connection refused")]
         )
-        body = client.get("/healthz").json()
+        body = client.get("/healthz", headers={"Authorization": "Bearer m"}).json()
 
     assert body["database"] == "ok"
     by_name = {c["name"]: c for c in body["connections"]}
@@ -74,12 +74,12 @@ def test_healthz_reports_database_and_each_connection_from_worker_heartbeats(cli
 
 @pytest.mark.django_db
 def test_healthz_marks_a_connection_unknown_when_its_worker_stopped_reporting(client):
-    with motcua_settings(SMS_URL="sim://vtl"):
+    with motcua_settings(SMS_URL="sim://vtl", METRICS_TOKEN="m"):
         record_connection_states(
             "dead:1", [StubTransport("vtl", True)],
             now=timezone.now() - timedelta(seconds=61),
         )
-        response = client.get("/healthz")
+        response = client.get("/healthz", headers={"Authorization": "Bearer m"})
     assert response.status_code == 200
     vtl = response.json()["connections"][0]
     assert vtl["state"] == "unknown" and vtl["up"] is None
@@ -88,11 +88,11 @@ def test_healthz_marks_a_connection_unknown_when_its_worker_stopped_reporting(cl
 
 @pytest.mark.django_db
 def test_healthz_counts_binds_of_several_workers(client):
-    with motcua_settings(SMS_URL="sim://vtl"):
+    with motcua_settings(SMS_URL="sim://vtl", METRICS_TOKEN="m"):
         for worker, up in [("a:1", True), ("b:1", False), ("c:1", True)]:
             record_connection_states(worker, [StubTransport("vtl", up)])
         record_connection_states("b:1", [StubTransport("vtl", False)])  # upsert
-        vtl = client.get("/healthz").json()["connections"][0]
+        vtl = client.get("/healthz", headers={"Authorization": "Bearer m"}).json()["connections"][0]
     assert (vtl["binds_up"], vtl["binds"], vtl["up"]) == (2, 3, True)
     assert ConnectionStatus.objects.filter(name="vtl").count() == 3
 
@@ -106,8 +106,10 @@ def test_heartbeat_rows_of_workers_gone_for_a_day_are_forgotten():
 
 @pytest.mark.django_db
 def test_healthz_is_503_when_the_database_does_not_answer(client):
-    with mock.patch.object(connections["default"], "cursor", side_effect=OperationalError("server closed")):
-        response = client.get("/healthz")
+    with motcua_settings(METRICS_TOKEN="m"), mock.patch.object(
+        connections["default"], "cursor", side_effect=OperationalError("server closed")
+    ):
+        response = client.get("/healthz", headers={"Authorization": "Bearer m"})
     assert response.status_code == 503
     assert response.json()["database"] == "error"
     assert all(c["state"] == "unknown" for c in response.json()["connections"])

@@ -141,7 +141,8 @@ class KannelPeer:
     # -- configuration ---------------------------------------------------------------------------
     def config(self) -> str:
         d = self.dir
-        get_url = f"{self.mo_url}?from=%p&to=%P&text=%b&id=%I&coding=%c&charset=%C&conn=kannel"
+        sep = "&" if "?" in self.mo_url else "?"  # the URL may carry our gateway token already
+        get_url = f"{self.mo_url}{sep}from=%p&to=%P&text=%b&id=%I&coding=%c&charset=%C&conn=kannel"
         # No blank line inside a group: a blank line ends the group in kannel.conf.
         service = f"""get-url = "{get_url}"
 accept-x-kannel-headers = true

@@ -28,6 +28,8 @@ class OutgoingSMS:
     text: str  # exactly what the citizen should read (already folded when encoding == "gsm")
     encoding: Encoding
     source: str | None = None  # sender: short code or brandname; None = the connection's default
+    template_id: str = ""  # a template channel (Zalo ZNS) sends this approved template instead of the text
+    template_data: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class Transport(abc.ABC):
       through the sink.
     * ``mo_over_http``: incoming messages arrive at ``/sms/mo`` and are answered in its response.
     * ``simulated``: a phone simulator; ``/simulator`` shows what it sent and lets one type an MO.
+    * ``channel``: ``sms``, or ``zns`` for Zalo ZNS: the router gives a connection only its channel's messages.
     """
 
     name: str
@@ -87,6 +90,7 @@ class Transport(abc.ABC):
     reports_over_http: bool = False
     mo_over_http: bool = False
     simulated: bool = False
+    channel: str = "sms"
 
     def start(self, sink: ReportSink) -> None:  # noqa: B027 - optional hook
         """Open connections / background threads. Reports go to ``sink`` from any thread."""

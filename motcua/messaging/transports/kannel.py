@@ -19,7 +19,7 @@ URL (``MOTCUA_SMS_URL``)::
 - ``dlr_url``: our ``/sms/dlr`` as reachable *from Kannel* (default ``<MOTCUA_PUBLIC_URL>/sms/dlr``).
 - ``dlr_mask`` (default 19 = 1 delivered + 2 failed + 16 SMSC reject): the report types Kannel calls us
   for. 4 (buffered) and 8 (SMSC ack) are accepted but only cost a request each.
-- ``token``: the shared secret ``MOTCUA_GATEWAY_TOKEN`` of the web side, added to the dlr-url.
+- ``token``: the shared secret of the web side, added to the dlr-url; default ``MOTCUA_GATEWAY_TOKEN``.
 - ``timeout`` (seconds, default 10): per request. A timeout is a *temporary* failure: Kannel may have
   accepted the message, so at most that message can be sent twice, never lost.
 - ``concurrency`` (default 10, like Kannel's own default window): requests in flight per batch.
@@ -169,7 +169,7 @@ class KannelTransport(Transport):
             smsc=query.get("smsc", ""),
             dlr_url=dlr_url,
             dlr_mask=int(query.get("dlr_mask", DEFAULT_DLR_MASK)),
-            token=query.get("token", ""),
+            token=query.get("token") or _default_token(),
             timeout=float(query.get("timeout", 10)),
             concurrency=int(query.get("concurrency", 10)),
             down_after=int(query.get("down_after", 3)),
@@ -305,6 +305,16 @@ class KannelTransport(Transport):
             "last_error": self.last_error,
             **self.counters,
         }
+
+
+def _default_token() -> str:
+    """``MOTCUA_GATEWAY_TOKEN`` when Django is configured: the dlr-url must carry what /sms/dlr expects."""
+    try:
+        from django.conf import settings
+
+        return settings.MOTCUA.get("GATEWAY_TOKEN", "")
+    except Exception:  # used outside Django (scripts)
+        return ""
 
 
 def _default_dlr_url() -> str:

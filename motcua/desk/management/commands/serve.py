@@ -1,9 +1,9 @@
 import threading
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from motcua.callbacks.sender import Sender
+from motcua.desk.server import serve
 from motcua.messaging.worker import Worker
 
 
@@ -15,8 +15,12 @@ class Command(BaseCommand):
         parser.add_argument("--with-worker", action="store_true")
 
     def handle(self, *args, **o):
+        if not o["skip_checks"]:
+            # Refuse an unsafe configuration before listening (motcua.ops.checks: gateway token, secret
+            # key, public URL, simulator); the general checks already ran before handle().
+            self.check(tags=["motcua"], include_deployment_checks=True)
         if o["with_worker"]:
             stop = threading.Event()
             threading.Thread(target=Worker(name="embedded").run_forever, args=(stop,), daemon=True).start()
             threading.Thread(target=Sender(name="embedded").run_forever, args=(stop,), daemon=True).start()
-        call_command("runserver", o["addrport"], use_reloader=False, insecure_serving=True)
+        serve(o["addrport"])

@@ -13,6 +13,9 @@ class Command(BaseCommand):
         parser.add_argument("--name", help="worker name in logs and claims (default host:pid)")
 
     def handle(self, *args, **options):
+        if not options["skip_checks"]:
+            # Refuse an unsafe configuration before sending anything (checks registered by motcua.ops).
+            self.check(tags=["motcua"], include_deployment_checks=True)
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
