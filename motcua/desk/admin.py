@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from motcua.desk.models import AuditEntry, StaffProfile, TemplateVersion
-from motcua.dossiers.models import Agency, ApiKey, CalendarDay, Dossier, Procedure
-from motcua.messaging.models import BatchRun, ConnectionStatus, IncomingMessage, Message, Template
+from motcua.dossiers.models import Agency, ApiKey, CalendarDay, Dossier, DossierEvent, Procedure
+from motcua.messaging.models import BatchRun, ConnectionStatus, IncomingMessage, Message, MessagePart, Template
 
 # The admin lists models by their verbose names; these follow the page's language. Set here, for display
 # only (``_meta.original_attrs`` keeps what migrations read, so no migration follows from it).
@@ -12,8 +12,10 @@ ADMIN_NAMES = {
     Procedure: _("thủ tục hành chính"),
     CalendarDay: _("ngày nghỉ / làm bù"),
     Dossier: _("hồ sơ"),
+    DossierEvent: _("sự kiện của hồ sơ"),
     ApiKey: _("khóa API"),
     Message: _("tin nhắn gửi đi"),
+    MessagePart: _("phần tin nhắn (báo cáo từng phần)"),
     IncomingMessage: _("tin nhắn tra cứu nhận được"),
     Template: _("mẫu tin nhắn của cơ quan"),
     BatchRun: _("lượt gửi tin xin lỗi hằng ngày"),

@@ -50,6 +50,11 @@ class Utf8JSON(JSONRenderer):
 
     json_dumps_params = {"ensure_ascii": False}
 
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
+        # A rejected record echoes what it was sent; a lone surrogate there has no UTF-8 form. Inside a
+        # JSON string its backslash form (\\ud800) is valid JSON, so it goes out escaped, never as a 500.
+        return super().render(request, data, response_status=response_status).encode("utf-8", "backslashreplace")
+
 
 api = NinjaAPI(
     title="motcua API",

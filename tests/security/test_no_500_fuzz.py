@@ -88,9 +88,6 @@ def test_api_bodies_that_are_not_json_or_not_utf8_are_4xx(keys, raw):
             check_api(Client().post(path, raw, content_type="application/json", headers=headers))
 
 
-# editable_agency() in motcua/desk/views.py looks up ``agency`` as a primary key without checking it is
-# a number: any other text is a 500. Left to the desk's owners; xfail (not strict) until then.
-AGENCY_PK_500 = pytest.mark.xfail(reason="template editor: non-numeric 'agency' is a 500", strict=False)
 DESK_FORMS: list = [
     ("POST", "/desk/login", ["username", "password", "next"]),
     ("POST", "/admin/login/", ["username", "password", "next"]),
@@ -98,9 +95,9 @@ DESK_FORMS: list = [
     ("POST", "/desk/tiep-nhan", ["procedure", "applicant", "phone", "agency"]),
     ("GET", "/desk/kiem-tra-so", ["phone"]),
     ("POST", "/desk/ho-so/{pk}/cap-nhat", ["action", "step", "reason", "appointment_at"]),
-    pytest.param("GET", "/desk/mau-tin-nhan", ["agency", "kind"], marks=AGENCY_PK_500),
-    pytest.param("POST", "/desk/mau-tin-nhan", ["agency", "kind", "text", "reset"], marks=AGENCY_PK_500),
-    pytest.param("POST", "/desk/mau-tin-nhan/xem-truoc", ["agency", "kind", "text"], marks=AGENCY_PK_500),
+    ("GET", "/desk/mau-tin-nhan", ["agency", "kind"]),
+    ("POST", "/desk/mau-tin-nhan", ["agency", "kind", "text", "reset"]),
+    ("POST", "/desk/mau-tin-nhan/xem-truoc", ["agency", "kind", "text"]),
     ("POST", "/desk/mau-tin-nhan", ["kind", "text", "reset"]),
     ("POST", "/desk/mau-tin-nhan/xem-truoc", ["kind", "text"]),
     ("GET", "/desk/bao-cao", ["tu", "den", "theo", "co_quan"]),
@@ -146,14 +143,7 @@ def test_desk_report_extremes_are_400(desk_clients, path, query):
     assert clients[0].get(path, query).status_code == 400
 
 
-SURROGATE_500 = pytest.mark.xfail(
-    reason="free text of DVCQG records (surrogates, NUL) is validated by the sync: dossiers' part of the issue",
-    strict=False,
-)
-
-
 @pytest.mark.django_db
-@SURROGATE_500
 @pytest.mark.parametrize("field", ["ChuHoSo", "TenTTHC"])
 @pytest.mark.parametrize("bad", ["\ud800", "a\x00b"])
 def test_a_surrogate_or_nul_in_a_dvcqg_record_is_rejected_not_a_500(keys, field, bad):

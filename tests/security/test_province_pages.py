@@ -8,7 +8,7 @@ from django.test import Client
 
 from motcua.desk.access import is_province_admin
 
-PAGES = ["/simulator", "/tra-cuu/bao-cao/mo", "/tra-cuu/bao-cao/mo?month=2026-11&format=csv", "/admin/",
+PAGES = ["/desk/gia-lap", "/desk/gia-lap/tin-nhan", "/tra-cuu/bao-cao/mo", "/tra-cuu/bao-cao/mo?month=2026-11&format=csv", "/admin/",
          "/admin/dossiers/dossier/"]
 
 
