@@ -3,7 +3,14 @@ from django.utils.translation import gettext_lazy as _
 
 from motcua.desk.models import AuditEntry, StaffProfile, TemplateVersion
 from motcua.dossiers.models import Agency, ApiKey, CalendarDay, Dossier, DossierEvent, Procedure
-from motcua.messaging.models import BatchRun, ConnectionStatus, IncomingMessage, Message, MessagePart, Template
+from motcua.messaging.models import (
+    BatchRun,
+    ConnectionStatus,
+    IncomingMessage,
+    Message,
+    MessagePart,
+    Template,
+)
 
 # The admin lists models by their verbose names; these follow the page's language. Set here, for display
 # only (``_meta.original_attrs`` keeps what migrations read, so no migration follows from it).

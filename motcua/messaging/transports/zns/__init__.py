@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
 class ZnsTransport(Transport):
     scheme = "zns"
     channel = "zns"
-    reports_over_http = True  # user_received_message comes to /zalo/webhook
+    # Delivery events come to /zalo/webhook, signed by Zalo: not through the SMS gateway (/sms/dlr), so
+    # neither the gateway token nor the gateway connection names concern this transport.
 
     def __init__(self, name: str = "zns", client: ZnsClient | None = None, batch_size: int = 20,
                  concurrency: int = 4, seed_refresh_token: str | None = None) -> None:
