@@ -22,7 +22,7 @@ SCREENSHOTS = (
 )
 PASSWORD = "mat-khau-cho-thu-nghiem-2026"
 
-__all__ = ["PASSWORD", "SCREENSHOTS", "desk_page", "desk_users", "login", "shot"]
+__all__ = ["PASSWORD", "SCREENSHOTS", "desk_page", "desk_users", "login", "shot", "tick_worker"]
 
 
 @pytest.fixture
@@ -69,3 +69,14 @@ def shot(page, name: str) -> Path:
     path = SCREENSHOTS / name
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def tick_worker() -> None:
+    """One pass of the worker, as if it had woken up: what a user waits for after an action."""
+    from motcua.messaging.worker import Worker
+
+    worker = Worker(run_batch=False)
+    try:
+        worker.tick()
+    finally:
+        worker.stop()

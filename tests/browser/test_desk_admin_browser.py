@@ -17,7 +17,7 @@ from motcua.dossiers import services
 from motcua.dossiers.models import ApiKey, DossierEvent
 from motcua.messaging.models import IncomingMessage, Message, MessagePart, Status
 from tests.browser.desk_fixtures import *  # noqa: F403 - fixtures
-from tests.browser.desk_fixtures import login, shot
+from tests.browser.desk_fixtures import login, shot, tick_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,16 +35,6 @@ def _desk_settings(settings):
     cache.clear()
     yield
     cache.clear()
-
-
-def tick_worker() -> None:
-    from motcua.messaging.worker import Worker
-
-    worker = Worker(run_batch=False)
-    try:
-        worker.tick()
-    finally:
-        worker.stop()
 
 
 def test_agency_admin_manages_staff_and_keys_and_sees_the_log(live_server, desk_page, desk_users):

@@ -14,7 +14,7 @@ from motcua.dossiers import services
 from motcua.dossiers.models import Dossier, DossierEvent
 from motcua.messaging.models import IncomingMessage, Message, Status
 from tests.browser.desk_fixtures import *  # noqa: F403 - fixtures
-from tests.browser.desk_fixtures import login, shot
+from tests.browser.desk_fixtures import login, shot, tick_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,16 +26,6 @@ def _desk_settings(settings):
     cache.clear()
     yield
     cache.clear()
-
-
-def tick_worker() -> None:
-    from motcua.messaging.worker import Worker
-
-    worker = Worker(run_batch=False)
-    try:
-        worker.tick()
-    finally:
-        worker.stop()
 
 
 def some_other_dossiers(make_dossier) -> None:

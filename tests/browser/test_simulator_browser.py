@@ -9,7 +9,7 @@ from django.core.cache import cache
 from playwright.sync_api import expect
 
 from tests.browser.desk_fixtures import *  # noqa: F403 - fixtures
-from tests.browser.desk_fixtures import login, shot
+from tests.browser.desk_fixtures import login, shot, tick_worker
 from tests.browser.public_checks import assert_page_ok, checked_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,16 +21,6 @@ def _sim_settings(settings):
     cache.clear()
     yield
     cache.clear()
-
-
-def tick_worker() -> None:
-    from motcua.messaging.worker import Worker
-
-    worker = Worker(run_batch=False)
-    try:
-        worker.tick()
-    finally:
-        worker.stop()
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
