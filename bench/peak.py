@@ -35,6 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from django.db.models.functions import Substr  # noqa: E402
+
 from bench import lookup  # noqa: E402
 from bench._database import bench_url, drop_database, ensure_database  # noqa: E402
 from tests.peers.smsc import NodeSMSC  # noqa: E402
@@ -71,25 +73,29 @@ def setup(base_url: str) -> str:
 
 def queue_peak(n: int) -> int:
     """``n`` queued notices, built as the batch builds them; returns how many submit_sm they take."""
+    from django.db import transaction
+
     from motcua.domain.rules import Decision
     from motcua.dossiers.models import Dossier
     from motcua.messaging.models import Message
     from motcua.messaging.outbox import message_for_decision
 
-    dossiers = Dossier.objects.select_related("agency", "procedure").order_by("pk")
+    # Agencies in turn (by serial, then agency), so that any run has its 10 % of unaccented text.
+    dossiers = Dossier.objects.select_related("agency", "procedure").order_by(Substr("code", 6), "agency_id")
     batch, parts, i = [], 0, 0
-    while i < n:
-        for dossier in dossiers.iterator(chunk_size=5000):
-            if i == n:
-                break
-            decision = Decision(KINDS[i % len(KINDS)], True)
-            batch.append(message_for_decision(dossier, decision, f"peak:{i}", None, quiet=False, templates={}))
-            parts += batch[-1].parts
-            i += 1
-            if len(batch) == 5000:
-                Message.objects.bulk_create(batch)
-                batch = []
-    Message.objects.bulk_create(batch)
+    with transaction.atomic():  # all at once, as the worker finds the batch's messages
+        while i < n:
+            for dossier in dossiers.iterator(chunk_size=5000):
+                if i == n:
+                    break
+                decision = Decision(KINDS[i % len(KINDS)], True)
+                batch.append(message_for_decision(dossier, decision, f"peak:{i}", None, quiet=False, templates={}))
+                parts += batch[-1].parts
+                i += 1
+                if len(batch) == 5000:
+                    Message.objects.bulk_create(batch)
+                    batch = []
+        Message.objects.bulk_create(batch)
     return parts
 
 
@@ -120,9 +126,9 @@ def run_peak(n: int, smsc: NodeSMSC, timeout: float) -> dict:
 
     from motcua.messaging.models import Message, Status
 
-    parts = queue_peak(n)
     smsc.configure(record=False, tps_cap=CAP)
     smsc.reset()
+    parts = queue_peak(n)
     started = time.perf_counter()
     deadline = started + timeout
     in_progress = (Status.QUEUED, Status.SENDING, Status.SENT)
@@ -130,8 +136,12 @@ def run_peak(n: int, smsc: NodeSMSC, timeout: float) -> dict:
         time.sleep(1)
         if not any(Message.objects.filter(status=s).exists() for s in in_progress):
             break
-    counts = dict(Message.objects.values_list("status").annotate(n=Count("id")))
-    span = Message.objects.aggregate(first=Min("claimed_at"), last=Max("final_at"))
+    peak = Message.objects.filter(cause__startswith="peak:")
+    counts = dict(peak.values_list("status").annotate(n=Count("id")))
+    span = peak.aggregate(first=Min("claimed_at"), last=Max("final_at"))
+    # Each pass of the worker claims, sends, then records its claim's messages as sent: the share of
+    # the time between two claims spent sending tells the binds' idle time from their pace.
+    passes = sorted(peak.filter(sent_at__isnull=False).values_list("claimed_at", "sent_at").distinct("claim").order_by("claim"))
     stats = smsc.stats()
     return {
         "parts": parts,
@@ -141,19 +151,26 @@ def run_peak(n: int, smsc: NodeSMSC, timeout: float) -> dict:
         "delivered": counts.get(Status.DELIVERED, 0),
         "statuses": counts,
         "smsc": stats,
+        "sending_share": sum((sent - claimed).total_seconds() for claimed, sent in passes[:-1])
+        / max((passes[-1][0] - passes[0][0]).total_seconds(), 1e-9),
+        "passes": len(passes),
     }
 
 
-async def post_events(port: int, key: str, codes: list[str], rate: float, connections: int = 16) -> dict[str, float]:
-    """An open loop of ``result_ready`` events: event ``i`` is sent at ``i / rate`` s over keep-alive
-    connections; returns the wall-clock time (epoch s) each 201 was read, by dossier code."""
-    accepted: dict[str, float] = {}
+async def post_events(
+    port: int, key: str, codes: list[str], rate: float, connections: int = 16
+) -> dict[str, tuple[float, float]]:
+    """An open loop of ``result_ready`` events: event ``i`` is due at ``i / rate`` s, taken by the first free
+    keep-alive connection; returns, by dossier code, the wall-clock times (epoch s) its POST was sent and
+    its 201 read."""
+    accepted: dict[str, tuple[float, float]] = {}
     due: asyncio.Queue = asyncio.Queue()
     body = json.dumps({"type": "result_ready"}).encode()
 
     async def connection_loop() -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         while (code := await due.get()) is not None:
+            sent = time.time()
             writer.write(
                 f"POST /api/v1/dossiers/{code}/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
@@ -162,7 +179,7 @@ async def post_events(port: int, key: str, codes: list[str], rate: float, connec
             length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
             await reader.readexactly(length)
             if head.startswith(b"HTTP/1.1 201"):
-                accepted[code] = time.time()
+                accepted[code] = (sent, time.time())
         writer.close()
 
     loops = [asyncio.create_task(connection_loop()) for _ in range(connections)]
@@ -192,21 +209,42 @@ def first_submit_by_code(submits: list[dict]) -> dict[str, float]:
     return seen
 
 
+def event_dossiers(n: int) -> list[str]:
+    """``n`` new dossiers in processing, copies of the lookups' with codes of their own (``…27…``), so that
+    neither the peak's texts nor the lookups' replies name them."""
+    from motcua.dossiers.models import Dossier
+
+    rows = list(Dossier.objects.order_by(Substr("code", 6), "agency_id")[:n])
+    for row in rows:
+        row.pk, row.code = None, row.code[:3] + "27" + row.code[5:]
+    Dossier.objects.bulk_create(rows)
+    return [row.code for row in rows]
+
+
 def run_latency(port: int, key: str, smsc: NodeSMSC, seconds: float) -> dict:
+    """Latency from the event's transaction (its message's ``created_at``, written with the event) to the
+    arrival of the notice's first submit_sm; the POST's own round trip is reported beside it."""
+    from motcua.messaging.models import Message
+
     smsc.configure(record=True)
     smsc.reset()
-    n = int(EVENT_RATE * seconds)
-    # Dossiers from the end of each agency's range, untouched by the lookups' warm-up and the peak's texts.
-    codes = [lookup.code_of(i % lookup.AGENCIES, lookup.PER_AGENCY - i // lookup.AGENCIES) for i in range(n)]
-    accepted = asyncio.run(post_events(port, key, codes, EVENT_RATE))
+    codes = event_dossiers(int(EVENT_RATE * seconds))
+    answered = asyncio.run(post_events(port, key, codes, EVENT_RATE))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         arrived = first_submit_by_code(smsc.submits())
-        if accepted.keys() <= arrived.keys():
+        if answered.keys() <= arrived.keys():
             break
         time.sleep(1)
-    latencies = sorted(arrived[c] - t for c, t in accepted.items() if c in arrived)
-    return {"events": n, "accepted": len(accepted), "arrived": len(latencies), "latencies": latencies}
+    recorded = {
+        code: at.timestamp()
+        for code, at in Message.objects.filter(dossier__code__in=codes, kind="result").values_list(
+            "dossier__code", "created_at"
+        )
+    }
+    latencies = sorted(arrived[c] - recorded[c] for c in answered if c in arrived and c in recorded)
+    round_trips = sorted(read - sent for sent, read in answered.values())
+    return {"events": len(codes), "arrived": len(latencies), "latencies": latencies, "round_trips": round_trips}
 
 
 def run_lookups(port: int, requests: int) -> dict:
@@ -219,7 +257,7 @@ def verdicts(peak: dict, rss_mb: float, latency: dict, lookups: dict) -> list[tu
     """(figure, met, line) for each figure."""
     limit = TIME_FACTOR * peak["ideal"]
     throttled, lost = peak["smsc"]["throttled"], peak["messages"] - peak["delivered"]
-    lat, looks, bad = latency["latencies"], lookups["latencies"], lookups["bad"]
+    lat, trips, looks, bad = latency["latencies"], latency["round_trips"], lookups["latencies"], lookups["bad"]
     lat_ok = latency["arrived"] == latency["events"] and bool(lat)
     p50 = lookup.pct(lat, 0.50) if lat else float("inf")
     p99 = lookup.pct(lat, 0.99) if lat else float("inf")
@@ -227,7 +265,8 @@ def verdicts(peak: dict, rss_mb: float, latency: dict, lookups: dict) -> list[tu
     return [
         ("peak time", peak["seconds"] <= limit,
          f"{peak['messages']:,} messages ({peak['parts']:,} submit_sm) final in {peak['seconds']:.1f} s from the "
-         f"first claim ({peak['wall']:.1f} s from queueing); ideal {peak['ideal']:.1f} s, target ≤ {limit:.1f} s"),
+         f"first claim ({peak['wall']:.1f} s from queueing); ideal {peak['ideal']:.1f} s, target ≤ {limit:.1f} s; "
+         f"{peak['passes']} passes, sending {peak['sending_share']:.0%} of the time"),
         ("throttled", throttled == 0,
          f"{throttled} submit_sm answered ESME_RTHROTTLED; busiest bind {peak['smsc']['max_per_second']} in 1 s "
          f"(cap {CAP})"),
@@ -236,8 +275,9 @@ def verdicts(peak: dict, rss_mb: float, latency: dict, lookups: dict) -> list[tu
          f"{peak['smsc']['accepted']:,} submit_sm for {peak['parts']:,} parts"),
         ("worker RSS", rss_mb <= RSS_MB, f"max VmRSS {rss_mb:.0f} MB, target ≤ {RSS_MB} MB"),
         ("latency", lat_ok and p50 <= P50_MS and p99 <= P99_MS,
-         f"{latency['arrived']:,}/{latency['events']:,} events at {EVENT_RATE}/s reached the SMSC; accepted → "
-         f"submit_sm p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {lat[-1] * 1000 if lat else 0:.0f} ms; "
+         f"{latency['arrived']:,}/{latency['events']:,} events at {EVENT_RATE}/s reached the SMSC; recorded → "
+         f"submit_sm p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {lat[-1] * 1000 if lat else 0:.0f} ms (the POST's "
+         f"round trip: p50 {lookup.pct(trips, 0.5):.0f} ms, p99 {lookup.pct(trips, 0.99):.0f} ms); "
          f"target p50 ≤ {P50_MS}, p99 ≤ {P99_MS} ms"),
         ("lookups", not bad and look_p99 <= LOOKUP_P99_MS,
          f"{lookups['requests']:,} MO due at {LOOKUP_RATE}/s answered in {lookups['elapsed']:.1f} s, "
@@ -258,27 +298,26 @@ def main() -> int:
 
     key = setup(args.database_url)
     print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    server = None
-    with NodeSMSC() as smsc:
-        smsc.configure(record=False, tps_cap=CAP)
-        worker = start_worker(smsc)
-        rss = RssSampler(worker.pid)
-        rss.start()
-        try:
-            smsc.wait_bound(sessions=BINDS, timeout=30)
-            peak = run_peak(args.messages, smsc, timeout=120 + 3 * args.messages / (BINDS * CAP))
-            peak["messages"] = args.messages
-            rss_mb = rss.max_kb / 1024
-            port = lookup.free_port()
-            server = lookup.start_server(port, workers=2, threads=4, db_url=os.environ["DATABASE_URL"])
-            latency = run_latency(port, key, smsc, args.latency_seconds)
-            lookups = run_lookups(port, args.lookups)
-        finally:
-            rss.stopped.set()
-            if server is not None:
-                lookup.stop_server(server)
-            worker.terminate()
-            worker.wait(timeout=15)
+    port = lookup.free_port()
+    server = lookup.start_server(port, workers=2, threads=4, db_url=os.environ["DATABASE_URL"])
+    try:
+        with NodeSMSC() as smsc:
+            smsc.configure(record=False, tps_cap=CAP)
+            worker = start_worker(smsc)
+            rss = RssSampler(worker.pid)
+            rss.start()
+            try:
+                smsc.wait_bound(sessions=BINDS, timeout=30)
+                peak = run_peak(args.messages, smsc, timeout=120 + 3 * args.messages / (BINDS * CAP))
+                peak["messages"], rss_mb = args.messages, rss.max_kb / 1024
+                latency = run_latency(port, key, smsc, args.latency_seconds)
+            finally:
+                rss.stopped.set()
+                worker.terminate()
+                worker.wait(timeout=15)
+        lookups = run_lookups(port, args.lookups)  # the web stack alone, as bench/lookup.py measures it
+    finally:
+        lookup.stop_server(server)
     from django.db import connections
 
     connections.close_all()

@@ -184,7 +184,7 @@ function overCap(session, now) {
 }
 
 function onSubmit(session, pdu) {
-  const now = performance.timeOrigin + performance.now();
+  const now = Date.now();
   stats.submits += 1;
   stats.outstanding += 1;
   stats.max_outstanding = Math.max(stats.max_outstanding, stats.outstanding);
