@@ -77,6 +77,7 @@ def queue_peak(n: int) -> int:
 
     from motcua.domain.rules import Decision
     from motcua.dossiers.models import Dossier
+    from motcua.messaging.batch import analyze_queue
     from motcua.messaging.models import Message
     from motcua.messaging.outbox import message_for_decision
 
@@ -96,6 +97,7 @@ def queue_peak(n: int) -> int:
                     Message.objects.bulk_create(batch)
                     batch = []
         Message.objects.bulk_create(batch)
+    analyze_queue()  # as the batch does once it has queued
     return parts
 
 
