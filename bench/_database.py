@@ -22,3 +22,11 @@ def ensure_database(base: str, name: str, fresh: bool) -> None:
             exists = None
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(base: str, name: str) -> None:
+    """Drop ``name`` on the server of ``base``, closing whatever is still connected to it."""
+    import psycopg
+
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

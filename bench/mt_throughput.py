@@ -3,10 +3,10 @@ every message "delivered" in the database. Also runs the bare transport loop (sa
 reference, in the same run: once before and once after it, compared with the mean of the two.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python bench/mt_throughput.py [-n 20000] [--window 10]
-        [--batch-size 500]
 
-A stress test, not a target: the worker runs with ``tps=0`` (no cap) and sends each claimed batch
-(``--batch-size``) whole before it stores the outcomes.
+A stress test, not a target: the worker runs with ``tps=0`` (no cap) on one bind and, as always, claims a
+window's worth per pass and sends it whole before it stores the outcomes; the bare loop sends batches of the
+same size.
 
 Uses (and recreates) the database ``motcua_bench`` on that server. Prints messages/s, the worker process's CPU
 seconds and peak RSS (VmHWM), the ratio to the bare loop, and the CPU per message of the worker, PostgreSQL and
@@ -100,7 +100,7 @@ def proc_stats(pid: int) -> tuple[float, int]:
     return cpu, hwm
 
 
-def run_end_to_end(n: int, window: int, batch_size: int) -> dict:
+def run_end_to_end(n: int, window: int) -> dict:
     from django.db.models import Count, Max, Min
 
     from motcua.messaging.models import Message, Status
@@ -119,7 +119,7 @@ def run_end_to_end(n: int, window: int, batch_size: int) -> dict:
         sampler = ProcessCpu(CPU_GROUPS).start()
         machine = MachineTime().start()
         worker = subprocess.Popen(
-            [sys.executable, "-m", "motcua.cli", "worker", "--batch-size", str(batch_size)], env=env, cwd=ROOT
+            [sys.executable, "-m", "motcua.cli", "worker"], env=env, cwd=ROOT
         )
         try:
             t0 = time.perf_counter()
@@ -163,7 +163,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=20000)
     parser.add_argument("--window", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--accented", action="store_true", help="UCS-2 text (2 parts per message)")
     args = parser.parse_args()
 
@@ -172,12 +171,12 @@ def main() -> None:
     # The bare loop runs before and after the end-to-end run and the ratio is to the mean of the two: on a
     # shared VM the machine's speed drifts within a minute (see MachineTime), and one bare run taken ~20 s before
     # the end-to-end one compared the two under different conditions.
-    bare_runs = [run_bare(args.n, batch=args.batch_size, window=args.window, tps=0)]
+    bare_runs = [run_bare(args.n, batch=args.window, window=args.window, tps=0)]
     recreate_database()
     setup_django()
     queue_messages(args.n, args.accented)
-    e2e = run_end_to_end(args.n, args.window, args.batch_size)
-    bare_runs.append(run_bare(args.n, batch=args.batch_size, window=args.window, tps=0))
+    e2e = run_end_to_end(args.n, args.window)
+    bare_runs.append(run_bare(args.n, batch=args.window, window=args.window, tps=0))
     for when, bare in zip(("before", "after"), bare_runs, strict=True):
         # Peak RSS is the bench process's: only the first run's, before Django is loaded, is the bare loop's.
         rss = f", peak RSS {bare['peak_rss_mb']:.0f} MB" if when == "before" else ""

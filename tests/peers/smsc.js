@@ -11,6 +11,9 @@
 //   submit_sm: recorded byte-exactly (short_message as hex), answered with a fresh message id:
 //     - destination not starting with "84"  -> ESME_RINVDSTADR (0x0B), permanent;
 //     - a share `throttle_share` of submits  -> ESME_RTHROTTLED (0x58);
+//     - with `tps_cap` > 0, a submit that would make more than `tps_cap` accepted on its bind within the
+//       last 1000 ms (a sliding window, per bind, by arrival time) -> ESME_RTHROTTLED (0x58), as a telco's
+//       per-bind cap does; `max_per_second` in /stats is the most any bind had accepted in one window;
 //     - otherwise 0 with an id styled by `id_style` (see idStyles) after `resp_delay_ms`.
 //   Delivery receipts (deliver_sm, esm_class 0x04) after `receipt_delay_ms`, carrying the SAME number in
 //   a DIFFERENT style than the submit_sm_resp (to exercise id normalisation), both as TLV
@@ -18,7 +21,7 @@
 //   ...15 REJECTD, anything else DELIVRD.
 //
 // Control channel: HTTP/JSON on 127.0.0.1:<control_port>
-//   GET  /submits            recorded submit_sm list
+//   GET  /submits            recorded submit_sm list (`t`: arrival, milliseconds since the epoch)
 //   GET  /stats              counters
 //   POST /config  {...}      merge into config (keys: see `config` below)
 //   POST /reset              clear records and counters (config kept)
@@ -58,6 +61,7 @@ const config = {
   receipt_delay_ms: 20,
   resp_delay_ms: 0,
   throttle_share: 0, // 0..1 of submits answered ESME_RTHROTTLED
+  tps_cap: 0, // accepted submit_sm per bind in any 1000 ms; beyond: ESME_RTHROTTLED (0 = no cap)
   no_receipt_share: 0, // 0..1 of accepted submits that never get a receipt
   duplicate_receipts: false, // send every receipt twice
   unknown_receipts: false, // after every receipt, also one for an id we never issued
@@ -93,6 +97,7 @@ function resetStats() {
     enquire_links: 0,
     unbinds: 0,
     drops: 0,
+    max_per_second: 0,
   };
 }
 resetStats();
@@ -164,12 +169,28 @@ function sendReceipt(session, receiptId, source, destination, stat, state, err) 
   stats.receipts_sent += 1;
 }
 
+// Arrival times (ms) of the submits each bind had accepted within the last second, oldest first.
+const recent = new Map();
+function overCap(session, now) {
+  let times = recent.get(session);
+  if (!times) recent.set(session, (times = []));
+  let old = 0;
+  while (old < times.length && times[old] <= now - 1000) old += 1;
+  if (old) times.splice(0, old);
+  if (config.tps_cap > 0 && times.length >= config.tps_cap) return true;
+  times.push(now);
+  stats.max_per_second = Math.max(stats.max_per_second, times.length);
+  return false;
+}
+
 function onSubmit(session, pdu) {
+  const now = Date.now();
   stats.submits += 1;
   stats.outstanding += 1;
   stats.max_outstanding = Math.max(stats.max_outstanding, stats.outstanding);
   const sm = Buffer.isBuffer(pdu.short_message) ? pdu.short_message : Buffer.alloc(0);
   const record = {
+    t: now,
     seq: pdu.sequence_number,
     source_addr: pdu.source_addr,
     source_addr_ton: pdu.source_addr_ton,
@@ -191,7 +212,7 @@ function onSubmit(session, pdu) {
     status = ESME_RINVDSTADR;
   } else {
     [throttleAcc, hit] = shareHit(throttleAcc, config.throttle_share);
-    if (hit) status = ESME_RTHROTTLED;
+    if (hit || overCap(session, now)) status = ESME_RTHROTTLED;
   }
   record.status = status;
   if (config.record) submits.push(record);
@@ -279,6 +300,7 @@ const server = smpp.createServer((session) => {
   });
   session.on('error', () => {});
   session.on('close', () => {
+    recent.delete(session);
     sessions.delete(session);
     bound.delete(session);
   });

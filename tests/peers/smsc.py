@@ -128,7 +128,8 @@ class NodeSMSC:
 
     def configure(self, **settings: Any) -> dict:
         """Change fault modes: id_style ('dec'|'hex'|'zeros'), receipt_delay_ms, resp_delay_ms,
-        throttle_share, no_receipt_share, duplicate_receipts, unknown_receipts, drop_every_ms, record."""
+        throttle_share, tps_cap (accepted submit_sm per bind in any 1000 ms, beyond: ESME_RTHROTTLED),
+        no_receipt_share, duplicate_receipts, unknown_receipts, drop_every_ms, record."""
         return self._call("POST", "/config", settings)
 
     def reset(self) -> None:

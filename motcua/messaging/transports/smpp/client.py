@@ -28,7 +28,7 @@ from motcua.messaging.transports.base import OutgoingSMS, ReportSink, SendResult
 from motcua.messaging.transports.smpp import pdu
 from motcua.messaging.transports.smpp.config import SmppSettings
 from motcua.messaging.transports.smpp.mo import MoReader
-from motcua.messaging.transports.smpp.ratelimit import TokenBucket
+from motcua.messaging.transports.smpp.ratelimit import SendRate
 from motcua.messaging.transports.smpp.receipts import parse_receipt
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class SmppTransport(Transport):
         self._outbuf = bytearray()
         self._flush_scheduled = False
         self._window: asyncio.Semaphore | None = None
-        self._bucket = TokenBucket(settings.tps, settings.throttle_pause)
+        self._rate = SendRate(settings.tps, settings.throttle_pause)
         self._concat_ref = 0
         self._mo = MoReader(settings.name, settings.mo_dedup)
         self._last_error = ""
@@ -125,7 +125,7 @@ class SmppTransport(Transport):
             "last_error": self._last_error,
             **self._counters,
             "tps": round(recent / 10.0, 1),
-            "tps_limit": self._bucket.rate,
+            "tps_limit": self._rate.rate,
             "window": self.settings.window,
             "outstanding": len(self._pending),
         }
@@ -179,7 +179,7 @@ class SmppTransport(Transport):
             if status != pdu.ESME_ROK:
                 temporary = status in pdu.TEMPORARY_STATUSES
                 if temporary:
-                    self._bucket.slow_down()
+                    self._rate.slow_down()
                 return SendResult(
                     msg.message_id, False, tuple(ids), temporary=temporary, error=pdu.esme_error(status)
                 )
@@ -190,7 +190,7 @@ class SmppTransport(Transport):
         """One submit_sm: a place in the window, a token of the rate, then its resp."""
         assert self._window is not None
         async with self._window:
-            wait = self._bucket.delay()
+            wait = self._rate.delay()
             if wait > 0:
                 await asyncio.sleep(wait)
             if not self._bound:

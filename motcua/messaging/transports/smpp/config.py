@@ -26,9 +26,8 @@ the port defaults to 2775. Parameters (query string; all optional):
     messages the worker hands this connection at once, hence the most a worker killed with
     ``kill -9`` can leave accepted by the SMSC but not recorded, i.e. sent twice.
 ``tps``
-    Submit rate cap, PDUs (message parts) per second; a token bucket with a burst of ``tps/20``
-    (see ``ratelimit.TokenBucket``). ``0`` = no cap (benchmarks only). Default 100: a telco bind
-    usually takes 100–150/s.
+    Submit rate cap, PDUs (message parts) per second: never more than ``tps`` in any one second
+    (see ``ratelimit.SendRate``). ``0`` = no cap (benchmarks only). Default 100: a telco bind usually takes 100–150/s.
 ``enquire_link``
     Seconds between enquire_link keep-alives; a keep-alive not answered within that time drops
     the connection. Default 30 (SMSCs want at least one every 60 s).
