@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._database import bench_url, ensure_database
+from bench._database import bench_url, ensure_database, production_like_env
 
 BENCH_DB = "motcua_batch_bench"  # its own: bench/mt_throughput.py drops motcua_bench
 TOTAL = 1_000_000
@@ -204,6 +204,7 @@ def main() -> int:
     ensure_database(base, BENCH_DB, args.fresh)
     os.environ["DATABASE_URL"] = bench_url(base, BENCH_DB)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
+    production_like_env()
     import django
 
     django.setup()

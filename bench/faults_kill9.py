@@ -22,6 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
+from bench._database import production_like_env  # noqa: E402
+
 DB = "motcua_faults"
 
 
@@ -44,6 +46,7 @@ def main() -> int:
     db_url = admin_url().rsplit("/", 1)[0] + "/" + DB
     os.environ["DATABASE_URL"] = db_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
+    production_like_env()
     import django
 
     django.setup()

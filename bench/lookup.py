@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._cpu import MachineTime, ProcessCpu  # noqa: E402
-from bench._database import bench_url, ensure_database  # noqa: E402
+from bench._database import bench_url, ensure_database, production_like_env  # noqa: E402
 from motcua.domain.smstext import fold_vietnamese  # noqa: E402
 
 BENCH_DB = "motcua_lookup_bench"
@@ -342,6 +342,7 @@ def main() -> int:
     db_url = bench_url(base, BENCH_DB)
     os.environ["DATABASE_URL"] = db_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
+    production_like_env()
     os.environ["MOTCUA_LOG_LEVEL"] = "WARNING"
     import django
 

@@ -57,6 +57,7 @@ def recreate_database() -> None:
 def setup_django() -> None:
     os.environ["DATABASE_URL"] = bench_url()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
+    database.production_like_env()
     import django
 
     django.setup()

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from django.db.models.functions import Substr  # noqa: E402
 
 from bench import lookup  # noqa: E402
-from bench._database import bench_url, drop_database, ensure_database  # noqa: E402
+from bench._database import bench_url, drop_database, ensure_database, production_like_env  # noqa: E402
 from tests.peers.smsc import NodeSMSC  # noqa: E402
 
 BENCH_DB = "motcua_bench"
@@ -56,6 +56,7 @@ def setup(base_url: str) -> str:
     ensure_database(base_url, BENCH_DB, fresh=True)
     os.environ.update(DATABASE_URL=bench_url(base_url, BENCH_DB), MOTCUA_LOG_LEVEL="WARNING", MOTCUA_QUIET_HOURS="")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
+    production_like_env()
     import django
 
     django.setup()
