@@ -171,9 +171,13 @@ class Dossier(models.Model):
         return DossierState(self.state)
 
     def wait_intervals(self) -> list[tuple[datetime, datetime | None]]:
-        return [
-            (datetime.fromisoformat(a), datetime.fromisoformat(b) if b else None) for a, b in (self.waits or [])
-        ]
+        """The supplement waits as intervals. A wait whose end a vendor's record puts before its start (a
+        request dated in the future, answered today) counts as no wait at all rather than failing."""
+        intervals = []
+        for a, b in self.waits or []:
+            start, end = datetime.fromisoformat(a), datetime.fromisoformat(b) if b else None
+            intervals.append((start, max(start, end) if end is not None else None))
+        return intervals
 
     def on_time(self, now: datetime | None = None) -> OnTime:
         """Đúng hạn / Trễ hạn at ``now`` (default: this instant)."""
