@@ -147,13 +147,22 @@ def test_throttling_is_temporary_slows_down_and_a_retry_succeeds(make_transport,
     assert retry.ok and len(retry.remote_ids) == 1
 
 
-def test_a_failing_part_fails_the_message_but_reports_accepted_parts(make_transport, smsc):
+def test_a_throttled_later_part_is_resent_alone_so_no_part_reaches_the_phone_twice(make_transport, smsc):
     transport = make_transport()
     smsc.configure(throttle_share=0.5)  # exactly every second submit is throttled
+    [result] = transport.send([sms(31, "Hồ sơ " * 40, "ucs2")])  # four parts
+    assert result.ok and len(result.remote_ids) == 4
+    accepted = [s for s in smsc.submits() if s["status"] == 0]
+    assert len(accepted) == 4 and len(smsc.submits()) == 7  # parts 2–4 each throttled once, resent once
+
+
+def test_a_later_part_still_refused_fails_the_message_but_reports_accepted_parts(make_transport, smsc):
+    transport = make_transport()
+    smsc.configure(throttle_share=0.75)  # accepted, then three throttled in a row
     [result] = transport.send([sms(31, "Hồ sơ " * 40, "ucs2")])
-    assert not result.ok and result.temporary
-    assert len(result.remote_ids) == 1  # part 1 accepted, part 2 throttled, part 3 never sent
-    assert len(smsc.submits()) == 2
+    assert not result.ok and result.temporary and result.error == "ESME_RTHROTTLED (0x58)"
+    assert len(result.remote_ids) == 1  # part 1 accepted; part 2 tried three times; parts 3–4 never sent
+    assert len(smsc.submits()) == 4
 
 
 def test_no_receipt_for_some_messages(make_transport, smsc, sink):

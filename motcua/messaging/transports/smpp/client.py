@@ -33,6 +33,11 @@ from motcua.messaging.transports.smpp.receipts import parse_receipt
 
 log = logging.getLogger(__name__)
 
+# A later part of a long SMS answered with a temporary error (ESME_RTHROTTLED, ESME_RMSGQFUL, ESME_RSYSERR)
+# is sent again on the spot, up to this many times, a pause apart: telcos count their cap over one second.
+PART_RETRIES = 2
+PART_RETRY_PAUSE = 1.0
+
 
 class LinkDown(Exception):
     """The bind is gone (or never came): every message in flight is a temporary failure."""
@@ -172,14 +177,20 @@ class SmppTransport(Transport):
             body = pdu.submit_sm_body(
                 source, ton, npi, msg.to, pdu.ESM_UDHI if udh else 0, data_coding, udh + payload
             )
-            try:
-                status, remote_id = await self._submit(body)
-            except LinkDown as exc:
-                return SendResult(msg.message_id, False, tuple(ids), temporary=True, error=str(exc))
+            for attempt in range(1 + (PART_RETRIES if ids else 0)):
+                try:
+                    status, remote_id = await self._submit(body)
+                except LinkDown as exc:
+                    return SendResult(msg.message_id, False, tuple(ids), temporary=True, error=str(exc))
+                if status not in pdu.TEMPORARY_STATUSES:
+                    break
+                self._rate.slow_down()
+                if ids and attempt < PART_RETRIES:
+                    # Earlier parts already reached the phone: failing the message now would make the
+                    # worker send them again. Wait out the SMSC's one-second window and resend this part.
+                    await asyncio.sleep(PART_RETRY_PAUSE)
             if status != pdu.ESME_ROK:
                 temporary = status in pdu.TEMPORARY_STATUSES
-                if temporary:
-                    self._rate.slow_down()
                 return SendResult(
                     msg.message_id, False, tuple(ids), temporary=temporary, error=pdu.esme_error(status)
                 )
