@@ -11,6 +11,7 @@ from motcua.desk.models import Role, StaffProfile
 from motcua.domain.states import DossierState
 from motcua.dossiers import services
 from motcua.dossiers.models import Agency, Dossier, DossierEvent, Procedure
+from motcua.messaging.models import Kind, ZnsAgency, ZnsTemplate
 
 DEMO_ACTOR = "demo"
 # The example dossier's access code is fixed, so the README can print it; every other access code is random.
@@ -24,8 +25,9 @@ DEMO_DOCUMENTS = [
 ]
 
 
-def seed_demo(now: datetime | None = None) -> list[Dossier]:
-    """Idempotent: does nothing when the demo agencies exist already."""
+def seed_demo(now: datetime | None = None, zns: bool = False) -> list[Dossier]:
+    """Idempotent: does nothing when the demo agencies exist already. With ``zns``, Sở Thông tin và Truyền
+    thông sends by Zalo ZNS first (before its dossiers are seeded, so their notices go that way)."""
     if Agency.objects.filter(code="016").exists():
         return []
     now = now or timezone.now()
@@ -44,6 +46,8 @@ def seed_demo(now: datetime | None = None) -> list[Dossier]:
         address="Bộ phận Một cửa, 18 Lê Thánh Tôn, phường Nha Trang", opening_hours=HOURS + ", sáng thứ Bảy",
         hotline="0258 3829 026",
     )
+    if zns:
+        seed_demo_zns(tttt.code)
     Agency.objects.create(
         code="050", name="UBND thành phố Nha Trang", sms_name="UBND thành phố Nha Trang",
         valid_to=date(2025, 6, 30), successor=ward,
@@ -143,3 +147,17 @@ def seed_demo_accounts(password: str) -> list[str]:
 def demo_dossier() -> Dossier | None:
     """The dossier the banner and the README use as the example: Sở Du lịch's first, still being processed."""
     return Dossier.objects.filter(source="demo", agency__code="016").order_by("pk").first()
+
+
+# Template ids and parameter names as an agency would copy them from Zalo's ZNS management site.
+DEMO_ZNS_TEMPLATES = {Kind.RESULT: "300001", Kind.SUPPLEMENT: "300002", Kind.APOLOGY: "300003"}
+DEMO_ZNS_PARAMS = {"code": "ma_ho_so", "agency": "co_quan", "appointment_date": "ngay_hen", "lookup_link": "tra_cuu"}
+
+
+def seed_demo_zns(agency_code: str = "010") -> None:
+    """One demo agency sends by Zalo ZNS first, so the simulator shows both channels side by side."""
+    agency = Agency.objects.get(code=agency_code)
+    ZnsAgency.objects.update_or_create(agency=agency, defaults={"enabled": True})
+    for kind, template_id in DEMO_ZNS_TEMPLATES.items():
+        ZnsTemplate.objects.update_or_create(agency=agency, kind=kind,
+                                             defaults={"template_id": template_id, "params": DEMO_ZNS_PARAMS})

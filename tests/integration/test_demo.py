@@ -47,3 +47,25 @@ def test_the_demo_prints_where_everything_is(demo):
         assert line in printed
     # the README's example dossier, with the access code the public lookup asks for
     assert "Demo dossier:  code 0162" in printed and "access code KHDV26" in printed
+
+
+def test_the_demo_sends_one_agency_by_zalo_zns_and_the_simulator_shows_it_as_a_zalo_card(demo, client):
+    from django.contrib.auth import get_user_model
+
+    from motcua.messaging.models import Channel, Message
+    from motcua.messaging.worker import Worker
+
+    demo()
+    worker = Worker(name="demo", run_batch=False)
+    try:
+        for _ in range(3):
+            worker.tick()
+    finally:
+        worker.stop()
+    [notice] = Message.objects.filter(dossier__code="0102600001", kind="supplement")  # seeded: needs a supplement
+    assert notice.channel == Channel.ZNS and notice.status == "delivered"
+    assert not Message.objects.filter(dossier__agency__code="016", channel=Channel.ZNS).exists()  # 016: SMS only
+    client.force_login(get_user_model().objects.get(username="admin"))  # the province administrator the demo made
+    feed = client.get("/desk/gia-lap/tin-nhan").json()
+    cards = [b for thread in feed["threads"] for b in thread["bubbles"] if b["channel"] == "zns"]
+    assert any("0102600001" in b["text"] and b["text"].startswith("Zalo · Sở Thông tin") for b in cards)

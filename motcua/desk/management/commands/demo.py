@@ -33,6 +33,8 @@ class Command(BaseCommand):
         and gets a fresh gateway token unless MOTCUA_GATEWAY_TOKEN is set."""
         settings.MOTCUA = {
             **settings.MOTCUA,
+            # The built-in phone simulator for SMS and for Zalo ZNS, unless a connection was configured.
+            "SMS_URL": os.environ.get("MOTCUA_SMS_URL") or "sim:// znssim://",
             "DEMO": True,
             "GATEWAY_TOKEN": settings.MOTCUA.get("GATEWAY_TOKEN") or secrets.token_urlsafe(24),
         }
@@ -40,7 +42,7 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         quiet = self.demo_quiet_hours()
         call_command("migrate", interactive=False, verbosity=0)
-        seed_demo()
+        seed_demo(zns="znssim" in settings.MOTCUA["SMS_URL"])
         User = get_user_model()
         password = secrets.token_urlsafe(9)
         user, _ = User.objects.get_or_create(username="admin", defaults={"is_staff": True, "is_superuser": True})
