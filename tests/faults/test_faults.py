@@ -145,12 +145,12 @@ def http_get(port: int, path: str) -> tuple[int, str]:
 
 
 def test_postgres_restarted_web_processes_answer_again_by_themselves(db_url, make_dossier):
-    from bench.lookup import free_port, start_server, stop_server
+    from bench.lookup import CONNECTION, GATEWAY_TOKEN, free_port, start_server, stop_server
 
     make_dossier(code="0161701234")
     port = free_port()
     web = start_server(port, workers=2, threads=2, db_url=db_url)
-    lookup = "/sms/mo?from=84912345678&to=8083&text=MCKH+0161701234&conn=kannel&id=mo-{}"
+    lookup = f"/sms/mo?from=84912345678&to=8083&text=MCKH+0161701234&conn={CONNECTION}&token={GATEWAY_TOKEN}&id=mo-{{}}"
     try:
         assert http_get(port, "/healthz")[0] == 200
         assert "0161701234" in http_get(port, lookup.format(1))[1]
