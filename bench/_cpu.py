@@ -94,10 +94,9 @@ class ProcessCpu:
 class MachineTime:
     """How the whole machine's time went over one phase (/proc/stat, all CPUs): ``busy`` (not idle or
     waiting for I/O) and ``steal``, the share the hypervisor gave to other guests, both in % of the
-    machine's time. This VM's two cores are shared with other machines: on 2026-12-01 the bare SMPP loop of
-    bench/mt_throughput.py gave 9,000–15,000 msg/s in one phase of a session and 2,900–4,600 msg/s twenty
-    minutes later, with 25–39 % steal, and the end-to-end/bare ratio of those later runs ranged from 69 % to
-    108 %: a rate or a ratio means little without the steal. ``MachineTime().start()`` … ``.stop()``."""
+    machine's time. On a virtual machine whose cores are shared with other guests, the same bare SMPP
+    loop can run three times slower from one run to the next with a quarter of the time stolen: a rate or
+    a ratio means little without the steal. ``MachineTime().start()`` … ``.stop()``."""
 
     def __init__(self) -> None:
         self._start: list[int] = []
