@@ -166,3 +166,21 @@ def test_staff_of_another_agency_gets_404(live_server, desk_page, desk_users, ma
     assert response.status == 404
     page.goto(f"{live_server.url}/desk/")
     expect(page.locator("body")).not_to_contain_text(dossier.code)
+
+
+def test_searching_by_phone_keeps_the_number_out_of_the_address_bar(live_server, desk_page, desk_users, make_dossier):
+    """The search box takes phone numbers; the address bar (and so history and proxies' logs) never does."""
+    some_other_dossiers(make_dossier)
+    page = desk_page
+    login(page, live_server.url, "lan")
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    page.get_by_label("Tìm theo mã biên nhận hoặc số điện thoại").fill("+84 987 654 321")
+    page.get_by_role("button", name="Tìm").click()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("tbody")).to_contain_text("Lê Thị Hoa")
+    page.get_by_role("button", name="Trễ hạn").click()
+    expect(page.locator("tbody")).to_contain_text("Không có hồ sơ nào.")
+    expect(page.get_by_label("Tìm theo mã biên nhận hoặc số điện thoại")).to_have_value("+84 987 654 321")
+    assert urls and not [u for u in urls if "987" in u or "q=" in u]
+    assert page.url == f"{live_server.url}/desk/"

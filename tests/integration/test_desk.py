@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from io import BytesIO
 
@@ -75,8 +76,8 @@ def test_staff_of_one_agency_cannot_open_or_change_another_agencys_dossier(users
     other.refresh_from_db()
     assert other.state == "received"
     assert other.code not in c.get("/desk/").content.decode()
-    assert c.get("/desk/", {"q": other.code}).context["rows"] == []
-    assert c.get("/desk/", {"q": "0912345678"}).context["rows"] == []
+    assert c.post("/desk/", {"q": other.code}).context["rows"] == []
+    assert c.post("/desk/", {"q": "0912345678"}).context["rows"] == []
 
 
 def test_staff_sees_own_agency_and_province_admin_sees_all(users, make_dossier):
@@ -254,10 +255,35 @@ def test_search_by_phone_in_any_form_or_by_code(users, make_dossier):
     a = make_dossier(phone="0912345678", code="016ABC1")
     b = make_dossier(phone="0987654321", code="016XYZ2")
     c = client_for(users["staff016"])
-    found = {r["d"].code for r in c.get("/desk/", {"q": "+84912345678"}).context["rows"]}
+    found = {r["d"].code for r in c.post("/desk/", {"q": "+84912345678"}).context["rows"]}
     assert found == {a.code}
-    found = {r["d"].code for r in c.get("/desk/", {"q": "xyz2"}).context["rows"]}
+    found = {r["d"].code for r in c.post("/desk/", {"q": "xyz2"}).context["rows"]}
     assert found == {b.code}
+
+
+def test_a_searched_phone_number_never_travels_in_a_url(users, make_dossier):
+    """Proxies log URLs and browsers keep them: the search posts, and so do its tabs and pages."""
+    from motcua.desk.views import PAGE_SIZE
+
+    for n in range(PAGE_SIZE + 1):
+        make_dossier(phone="0912345678", code=f"016P{n:04d}")
+    make_dossier(phone="0987654321", code="016OTHER")
+    c = client_for(users["staff016"])
+    page = c.post("/desk/", {"q": "0912 345 678"})
+    html = page.content.decode()
+    assert len(page.context["rows"]) == PAGE_SIZE
+    links = re.findall(r'(?:href|action|src)="([^"]*)"', html)
+    assert 'method="post"' in html and links
+    assert [u for u in links if "q=" in u or "912" in u.replace("%20", "").replace("+", "")] == []
+    second = c.post("/desk/", {"q": "0912 345 678", "trang": "2"})
+    assert [r["d"].code for r in second.context["rows"]] != [] and all(
+        r["d"].phone == "0912345678" for r in second.context["rows"])
+    overdue_tab = c.post("/desk/", {"q": "0912 345 678", "loc": "tre-han"})
+    assert overdue_tab.context["current"] == "tre-han" and overdue_tab.context["q"] == "0912 345 678"
+    # A phone in a link filters nothing: whoever follows it sees the plain list.
+    linked = c.get("/desk/", {"q": "0912345678"})
+    assert "016OTHER" in {r["d"].code for r in linked.context["rows"]} or linked.context["page"].has_next()
+    assert linked.context["q"] == ""
 
 
 # --- actions ----------------------------------------------------------------------------------

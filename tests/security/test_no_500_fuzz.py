@@ -156,7 +156,7 @@ def test_a_surrogate_or_nul_in_a_dvcqg_record_is_rejected_not_a_500(keys, field,
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/desk/?q=a%00b", "/tra-cuu?code=%00&access_code=%00", "/tra-cuu/bien-nhan/016%0026",
+@pytest.mark.parametrize("path", ["/desk/?loc=a%00b", "/tra-cuu?code=%00&access_code=%00", "/tra-cuu/bien-nhan/016%0026",
                                   "/desk/ho-so/1%00", "/desk/bao-cao?tu=%00"])
 def test_a_nul_in_a_page_url_is_a_400_on_every_database(desk_clients, path):
     clients, _ = desk_clients
