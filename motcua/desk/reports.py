@@ -43,9 +43,10 @@ def bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def message_rows(messages: QuerySet[Message]) -> list[tuple[datetime, figures.MessageRow]]:
-    return [(created, figures.MessageRow(kind, status, parts, cost, cause))
-            for created, kind, status, parts, cost, cause in messages.values_list(
-                "created_at", "kind", "status", "parts", "cost", "cause").order_by()]
+    return [(created, figures.MessageRow(kind, status, parts, cost, cause, channel, first or ""))
+            for created, kind, status, parts, cost, cause, channel, first in messages.values_list(
+                "created_at", "kind", "status", "parts", "cost", "cause", "channel", "fallback_of__cause",
+            ).order_by()]
 
 
 def build_report(

@@ -47,12 +47,12 @@ def usage_for(who: DeskUser, start: date, end: date) -> list[figures.Usage]:
         msgs = messages_of(ids)
         mo = IncomingMessage.objects.filter(Q(reply__agency_id__in=ids) | Q(reply__dossier__agency_id__in=ids))
     out_rows = []
-    for code, dossier_code, created, kind, status, parts, cost, cause in (
+    for code, dossier_code, created, kind, status, parts, cost, cause, channel, first in (
             msgs.filter(created_at__gte=lo, created_at__lt=hi)
             .values_list("agency__code", "dossier__agency__code", "created_at", "kind", "status", "parts", "cost",
-                         "cause").order_by().iterator()):
+                         "cause", "channel", "fallback_of__cause").order_by().iterator()):
         out_rows.append((code or dossier_code or "—", timezone.localtime(created),
-                         figures.MessageRow(kind, status, parts, cost, cause)))
+                         figures.MessageRow(kind, status, parts, cost, cause, channel, first or "")))
     in_rows = [(code or dossier_code or "—", timezone.localtime(received), price)
                for code, dossier_code, received, price in mo.filter(received_at__gte=lo, received_at__lt=hi)
                .values_list("reply__agency__code", "reply__dossier__agency__code", "received_at", "price")

@@ -12,6 +12,10 @@ an Excel file and in a test is computed by the same code. Rules that decide what
   yet, so they would only blur the rate.
 - Lookups (MO): each charged at the configured price; revenue is the sum of the recorded prices.
 - Costs of outgoing SMS are estimates (parts × configured price per part): the telco's bill decides.
+- A notice first tried through Zalo ZNS and then sent as SMS because ZNS could not reach the person is
+  one notice: counted once, with the SMS's status (the attempt that counts), and the cost of both. Each
+  channel's own attempts are the ZNS report's figures.
+- Parts are SMS parts, what the telco bills: a ZNS message has none.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar
 
 from motcua.domain.states import FINISHED_STATES, DossierState
 
@@ -31,6 +36,8 @@ TEST_CAUSE_PREFIX = "desk-test:"
 ON_TIME_COUNTED = frozenset(FINISHED_STATES - {DossierState.WITHDRAWN})
 # States in which a dossier no longer waits for a result (the "due tomorrow" list leaves them out).
 NO_LONGER_DUE = frozenset(FINISHED_STATES)
+SMS = "sms"
+T = TypeVar("T")
 HANDED_OVER = ("sent", "delivered", "undelivered", "expired", "failed", "to_gateway")
 DELIVERED = "delivered"
 SKIPPED = "skipped"
@@ -106,6 +113,35 @@ class MessageRow:
     parts: int
     cost: int  # estimated, in đồng
     cause: str = ""
+    channel: str = SMS
+    fallback_of: str = ""  # for an SMS sent in place of a ZNS attempt: that attempt's cause
+
+    @property
+    def sms_parts(self) -> int:
+        return self.parts if self.channel == SMS else 0
+
+
+def notices(rows: Iterable[tuple[T, MessageRow]]) -> list[tuple[T, MessageRow]]:
+    """One row per notice, test sends left out, each with the tag its first attempt came with.
+
+    An SMS sent in place of a ZNS attempt is folded into that attempt: the notice takes the SMS's status
+    (the one that counts for the citizen) and both attempts' parts and cost. A fallback whose attempt is
+    not among ``rows`` (created in an earlier period) stays on its own. A ZNS message has no SMS parts.
+    """
+    kept = [(tag, r) for tag, r in rows if not is_test_cause(r.cause)]
+    fallback = {r.fallback_of: r for _, r in kept if r.fallback_of}
+    folded = {r.cause for _, r in kept if r.cause and r.cause in fallback}
+    out = []
+    for tag, r in kept:
+        if r.fallback_of in folded:
+            continue
+        sms = fallback[r.cause] if r.cause in folded else None
+        if sms is not None:
+            r = MessageRow(r.kind, sms.status, r.sms_parts + sms.sms_parts, r.cost + sms.cost, r.cause)
+        elif r.channel != SMS:
+            r = MessageRow(r.kind, r.status, 0, r.cost, r.cause)
+        out.append((tag, r))
+    return out
 
 
 @dataclass
@@ -145,12 +181,10 @@ class MessageFigures:
 
 
 def message_figures(rows: Iterable[MessageRow], kind_order: Sequence[str] = ()) -> MessageFigures:
-    """Per kind and in total: count by status, parts, estimated cost. Test sends are left out."""
+    """Per kind and in total: notices by status, SMS parts, estimated cost. Test sends are left out."""
     by_kind: dict[str, KindFigure] = {}
     totals = KindFigure(kind="")
-    for row in rows:
-        if is_test_cause(row.cause):
-            continue
+    for _, row in notices((None, r) for r in rows):
         by_kind.setdefault(row.kind, KindFigure(kind=row.kind)).add(row)
         totals.add(row)
     order = [k for k in kind_order if k in by_kind] + sorted(k for k in by_kind if k not in kind_order)
@@ -206,16 +240,18 @@ def monthly_usage(
     lookups: Iterable[tuple[str, datetime | date, int]],
     months: Iterable[tuple[str, str]] = (),
 ) -> list[Usage]:
-    """Per (agency code, month): messages, SMS parts and their estimated cost, charged lookups and their
+    """Per (agency code, month): notices, SMS parts and their estimated cost, charged lookups and their
     revenue. ``messages`` are (agency, when, row); ``lookups`` are (agency, when, price); ``months`` adds
-    empty lines that must appear anyway. Test sends are left out."""
+    empty lines that must appear anyway. Test sends are left out. An SMS sent in place of a ZNS attempt
+    is not a second notice (see :func:`notices`), but its parts and cost fall in its own month, as on the
+    telco's bill."""
     acc: dict[tuple[str, str], list[int]] = {key: [0, 0, 0, 0, 0] for key in months}
-    for agency, when, row in messages:
-        if is_test_cause(row.cause):
-            continue
-        entry = acc.setdefault((agency, f"{when:%Y-%m}"), [0, 0, 0, 0, 0])
-        entry[0] += 1
-        entry[1] += row.parts
+    rows = [(agency, f"{when:%Y-%m}", row) for agency, when, row in messages if not is_test_cause(row.cause)]
+    causes = {row.cause for _, _, row in rows if row.cause}
+    for agency, month, row in rows:
+        entry = acc.setdefault((agency, month), [0, 0, 0, 0, 0])
+        entry[0] += row.fallback_of not in causes
+        entry[1] += row.sms_parts
         entry[2] += row.cost
     for agency, when, price in lookups:
         entry = acc.setdefault((agency, f"{when:%Y-%m}"), [0, 0, 0, 0, 0])

@@ -43,6 +43,44 @@ def test_message_figures_by_kind_and_in_total():
     assert figs.status_list(t, statuses) == [1, 1, 3, 1, 1, 1, 1]
 
 
+# Four result notices of one agency with ZNS on (ZNS 250 đ a message, SMS 800 đ a part). Hand figures:
+#   r1: ZNS delivered                                     → 1 notice, delivered, 0 parts, 250
+#   r2: ZNS failed (no Zalo) + SMS delivered (2 parts)    → 1 notice, delivered, 2 parts, 250 + 1600 = 1850
+#   r3: ZNS sent, no delivery in time + SMS undelivered   → 1 notice, undelivered, 1 part, 250 + 800 = 1050
+#   r4: plain SMS sent (1 part)                           → 1 notice, sent, 1 part, 800
+#   totals: 4 notices, 4 SMS parts, 3950 đ; handed 4, delivered 2 → 50 %
+ZNS_NOTICES = [
+    MessageRow("result", "delivered", 1, 250, "r1", "zns"),
+    MessageRow("result", "failed", 2, 250, "r2", "zns"),
+    MessageRow("result", "delivered", 2, 1600, "r2:sms", "sms", fallback_of="r2"),
+    MessageRow("result", "undelivered", 1, 800, "r3:sms", "sms", fallback_of="r3"),  # listed before its attempt
+    MessageRow("result", "sent", 1, 250, "r3", "zns"),
+    MessageRow("result", "sent", 1, 800, "r4"),
+]
+
+
+def test_a_zns_attempt_and_the_sms_sent_in_its_place_are_one_notice():
+    figs = f.message_figures(ZNS_NOTICES)
+    (result,) = figs.kinds
+    assert (result.total, result.parts, result.cost) == (4, 4, 3950)
+    assert result.statuses == {"delivered": 2, "undelivered": 1, "sent": 1}
+    assert (result.handed, result.delivered, result.delivery_rate) == (4, 2, 50.0)
+    # A fallback whose ZNS attempt fell in an earlier period is that period's notice, not this one's.
+    alone = f.message_figures(ZNS_NOTICES[2:4])
+    assert (alone.totals.total, alone.totals.parts, alone.totals.cost) == (2, 3, 2400)
+
+
+def test_monthly_usage_counts_sms_parts_only_each_in_its_own_month():
+    # r3's attempt on 30 November, its SMS on 1 December: one notice in November; its part and 800 đ in
+    # December, where the telco bills it. November: r1, r2 (+ its SMS), r3 → 3 notices, 2 parts (r2's SMS),
+    # 250 + 250 + 1600 + 250 = 2350. December: r4 → 1 notice, 1 + 1 = 2 parts, 800 + 800 = 1600.
+    nov, dec = datetime(2026, 11, 30, 16, 0), datetime(2026, 12, 1, 7, 0)
+    when = {"r3:sms": dec, "r4": dec}
+    usage = f.monthly_usage([("016", when.get(r.cause, nov), r) for r in ZNS_NOTICES], [])
+    assert [(u.month, u.messages, u.parts, u.cost) for u in usage] == [("2026-11", 3, 2, 2350),
+                                                                        ("2026-12", 1, 2, 1600)]
+
+
 def test_on_time_rate_leaves_withdrawn_dossiers_out():
     # 3 on time (returned, result ready, stopped), 1 late (returned), 2 withdrawn (one "late"): 3/4 = 75 %
     dossiers = [

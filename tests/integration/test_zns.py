@@ -284,6 +284,13 @@ def test_reports_show_each_channel_the_fallback_rate_and_the_money_saved(zns_age
     assert "1/2 thông báo gửi qua Zalo phải gửi SMS thay" in page and "50,0%" in page
     saved = (zns_done.parts + sms.parts) * price - settings.MOTCUA["ZNS_PRICE"] - sms.parts * price
     assert f'<strong id="zns-saved">{saved} đ</strong>' in page
+    # Per kind, two citizens got two notices, both delivered; only the SMS's parts are SMS parts.
+    [result] = admin_client.get("/desk/bao-cao").context["r"].kinds
+    assert (result["kind"], result["total"], result["statuses"]) == ("result", 2, {"delivered": 2})
+    assert result["parts"] == sms.parts and result["cost"] == settings.MOTCUA["ZNS_PRICE"] + sms.cost
+    # The telco bills those parts only, and the monthly usage it is reconciled with says the same.
+    [line] = admin_client.get("/desk/su-dung").context["usage"]
+    assert (line.agency, line.messages, line.parts) == ("016", 2, sms.parts)
 
 
 def test_the_demo_simulator_shows_zns_as_a_zalo_bubble_and_the_fallback_as_sms(zns_agency, make_dossier, admin_client):
