@@ -60,7 +60,13 @@ def test_staff_receives_a_dossier_and_sees_each_sms_on_the_timeline(live_server,
     expect(page.locator("#phone-error")).not_to_be_empty()
     assert not Dossier.objects.filter(applicant="Nguyễn Thị Mai").exists()
 
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
     phone.fill("+84 912 345 678")
+    page.get_by_label("Chủ hồ sơ").focus()
+    expect(phone).to_have_value("0912345678")  # the on-the-spot check wrote it in national form
+    expect(page.locator("#phone-error")).to_be_empty()
+    assert urls and not [u for u in urls if "912" in u]  # the number went in a request body, not a URL
     page.get_by_role("button", name="Tiếp nhận và cấp mã biên nhận").click()
     dossier = Dossier.objects.get(applicant="Nguyễn Thị Mai")
     expect(page.locator("#code")).to_have_text(dossier.code)

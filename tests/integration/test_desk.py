@@ -198,8 +198,8 @@ def test_receive_refuses_a_bad_phone_with_the_reason(users, province):
 
 def test_phone_check_endpoint_gives_the_same_answer(users):
     c = client_for(users["staff016"])
-    assert c.get("/desk/kiem-tra-so", {"phone": "+84 912 345 678"}).json() == {"ok": True, "national": "0912345678"}
-    bad = c.get("/desk/kiem-tra-so", {"phone": "12"}).json()
+    assert c.post("/desk/kiem-tra-so", {"phone": "+84 912 345 678"}).json() == {"ok": True, "national": "0912345678"}
+    bad = c.post("/desk/kiem-tra-so", {"phone": "12"}).json()
     assert bad["ok"] is False and bad["error"]
 
 

@@ -91,9 +91,10 @@ def test_api_bodies_that_are_not_json_or_not_utf8_are_4xx(keys, raw):
 DESK_FORMS: list = [
     ("POST", "/desk/login", ["username", "password", "next"]),
     ("POST", "/admin/login/", ["username", "password", "next"]),
-    ("GET", "/desk/", ["q", "loc", "trang"]),
+    ("GET", "/desk/", ["loc", "trang"]),
+    ("POST", "/desk/", ["q", "loc", "trang"]),
     ("POST", "/desk/tiep-nhan", ["procedure", "applicant", "phone", "agency"]),
-    ("GET", "/desk/kiem-tra-so", ["phone"]),
+    ("POST", "/desk/kiem-tra-so", ["phone"]),
     ("POST", "/desk/ho-so/{pk}/cap-nhat", ["action", "step", "reason", "appointment_at"]),
     ("GET", "/desk/mau-tin-nhan", ["agency", "kind"]),
     ("POST", "/desk/mau-tin-nhan", ["agency", "kind", "text", "reset"]),
