@@ -22,12 +22,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from motcua.desk.access import DeskUser, agency_ids, desk_view, visible_messages
+from motcua.desk.access import (
+    DeskUser,
+    agency_ids,
+    desk_view,
+    messages_of,
+    visible_agencies,
+    visible_messages,
+)
 from motcua.desk.reports import bounds
 from motcua.domain import figures
 from motcua.domain.phones import InvalidPhone, normalise_phone
 from motcua.domain.receipt_codes import normalise_code
 from motcua.domain.spreadsheet import safe_row
+from motcua.dossiers.models import Agency
 from motcua.messaging.models import IncomingMessage, Kind, Message, MessagePart, Status
 
 PAGE_SIZE = 50
@@ -44,13 +52,14 @@ class Search:
     end: date | None = None
     error: str = ""
     gateway: str = ""  # the phone in the form messages store it (84…)
+    agency: Agency | None = None  # the province administrator's choice; others see their own agency only
 
     @property
     def is_empty(self) -> bool:
-        return not (self.phone or self.code or self.status or self.kind or self.start or self.end)
+        return not (self.phone or self.code or self.status or self.kind or self.start or self.end or self.agency)
 
 
-def read_search(request: HttpRequest) -> Search:
+def read_search(request: HttpRequest, who: DeskUser) -> Search:
     """The search comes from the form (POST), so that a phone number is never in a URL, where access
     logs and browser history would keep it; a link may still carry the other fields."""
     g = request.POST if request.method == "POST" else request.GET
@@ -73,20 +82,27 @@ def read_search(request: HttpRequest) -> Search:
             s.gateway = normalise_phone(s.phone).gateway
         except InvalidPhone as e:
             s.error = e.reason
+    chosen = g.get("co_quan", "")
+    if chosen and who.is_province_admin:
+        s.agency = visible_agencies(who).filter(pk=int(chosen)).first() if chosen.isascii() and chosen.isdigit() \
+            and len(chosen) < 19 else None
+        if s.agency is None:
+            s.error = _("Không có cơ quan này.")
     return s
 
 
-def incoming_of(who: DeskUser) -> QuerySet[IncomingMessage]:
+def incoming_of(who: DeskUser, agency: Agency | None = None) -> QuerySet[IncomingMessage]:
     """Lookups belong to the agency their reply was about (the report's rule)."""
     qs = IncomingMessage.objects.select_related("reply", "reply__dossier")
-    if who.is_province_admin:
+    if who.is_province_admin and agency is None:
         return qs
-    ids = agency_ids(who.agency)
+    ids = agency_ids(agency or who.agency)
     return qs.filter(Q(reply__agency_id__in=ids) | Q(reply__dossier__agency_id__in=ids))
 
 
 def search_outgoing(who: DeskUser, s: Search) -> QuerySet[Message]:
-    qs = visible_messages(who).select_related("dossier").prefetch_related(
+    scope = messages_of(agency_ids(s.agency)) if s.agency else visible_messages(who)
+    qs = scope.select_related("dossier").prefetch_related(
         Prefetch("remote_parts", queryset=MessagePart.objects.order_by("id")))
     if s.error:
         return qs.none()
@@ -105,7 +121,7 @@ def search_outgoing(who: DeskUser, s: Search) -> QuerySet[Message]:
 
 
 def search_incoming(who: DeskUser, s: Search) -> QuerySet[IncomingMessage]:
-    qs = incoming_of(who)
+    qs = incoming_of(who, s.agency)
     if s.error or s.status or (s.kind and s.kind != Kind.LOOKUP_REPLY):
         return qs.none()  # a status or another kind describes outgoing messages only
     if s.gateway:
@@ -198,7 +214,7 @@ def export(kind: str, out: list[list[object]], incoming: list[list[object]]) -> 
 @require_http_methods(["GET", "POST"])
 def messages_page(request: HttpRequest) -> HttpResponse:
     who = request.desk
-    s = read_search(request)
+    s = read_search(request, who)
     g = request.POST if request.method == "POST" else request.GET
     outgoing, incoming = search_outgoing(who, s), search_incoming(who, s)
     fmt = g.get("xuat", "")
@@ -208,6 +224,7 @@ def messages_page(request: HttpRequest) -> HttpResponse:
     mo_page = Paginator(incoming, PAGE_SIZE).get_page(g.get("trang_mo"))
     return render(request, "desk/messages.html", {
         "desk": who, "s": s, "page": page, "mo_page": mo_page, "statuses": Status.choices, "kinds": Kind.choices,
+        "agencies": visible_agencies(who).order_by("code") if who.is_province_admin else None,
         "test_prefix": figures.TEST_CAUSE_PREFIX,
         "no_search_hint": _("Tìm theo số điện thoại (0912…, +84…, số 11 chữ số cũ), mã biên nhận, trạng thái, loại tin và ngày."),
     }, status=200)

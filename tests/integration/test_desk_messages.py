@@ -115,3 +115,23 @@ def test_a_phone_in_the_url_is_not_a_search(users, sent):
     r = client_for(users["staff016"]).get("/desk/tin-nhan", {"so": "0353000111"})
     assert r.context["s"].phone == "" and len(r.context["page"]) == 4
     assert 'method="post"' in r.content.decode() and 'name="so"' in r.content.decode()
+
+
+def test_the_province_administrator_narrows_to_one_agency(users, sent, province):
+    c = client_for(users["province"])
+    everything = c.post("/desk/tin-nhan", {"so": "0912345678"})
+    assert {m.dossier_id for m in everything.context["page"] if m.kind == "result"} == {sent["a"].pk, sent["c"].pk}
+    press = c.post("/desk/tin-nhan", {"so": "0912345678", "co_quan": province["010"].pk})
+    assert [m.dossier_id for m in press.context["page"]] == [sent["c"].pk]
+    assert list(press.context["mo_page"]) == []  # the lookup was about 016's dossier
+    guide = c.post("/desk/tin-nhan", {"co_quan": province["016"].pk, "xuat": "csv"}).content.decode("utf-8-sig")
+    assert sent["a"].code in guide and sent["c"].code not in guide and "MCKH" in guide
+    assert f'<option value="{province["010"].pk}" selected>' in press.content.decode()
+    for bad in ("999999", "abc", "1" * 30, "-1"):
+        r = c.post("/desk/tin-nhan", {"co_quan": bad})
+        assert r.status_code == 200 and r.context["s"].error == "Không có cơ quan này." and len(r.context["page"]) == 0
+
+
+def test_agency_staff_cannot_widen_their_view_with_the_agency_filter(users, sent, province):
+    r = client_for(users["staff010"]).post("/desk/tin-nhan", {"co_quan": province["016"].pk})
+    assert {m.dossier.agency.code for m in r.context["page"]} == {"010"} and 'name="co_quan"' not in r.content.decode()
