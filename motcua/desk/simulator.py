@@ -109,7 +109,9 @@ def simulator(request: HttpRequest) -> HttpResponse:
     names = sim_connection_names()
     conf = settings.MOTCUA
     error = ""
-    sender = request.POST.get("sender", request.GET.get("so", DEFAULT_SENDER))
+    # The chosen conversation travels in the URL's fragment (#so=…), which the browser never sends: a phone
+    # number in a query string would be written to access logs.
+    sender = request.POST.get("sender", DEFAULT_SENDER)
     if request.method == "POST" and names:
         try:
             phone = normalise_phone(sender)
@@ -118,7 +120,7 @@ def simulator(request: HttpRequest) -> HttpResponse:
         else:
             handle_incoming(IncomingSMS(sender=phone.gateway, recipient=conf["SHORT_CODE"],
                                         text=request.POST.get("text", "")[:1000], connection=names[0]))
-            return redirect(f"{request.path}?{urlencode({'so': phone.national})}")
+            return redirect(f"{request.path}#{urlencode({'so': phone.national})}")
     if not names:
         error = _("Không có kết nối giả lập (sim://) trong MOTCUA_SMS_URL.")
     context = {

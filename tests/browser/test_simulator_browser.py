@@ -49,6 +49,12 @@ def test_a_citizen_texts_and_the_reply_arrives_without_reloading(live_server, br
             "Hồ sơ của quý Ông/Bà (0162600001) hiện đang ở bước Trả kết quả", timeout=20_000)
         expect(page.locator("#threads a")).to_have_count(2)
         assert_page_ok(page, ["0987654321", "0912345678"])
+        # The open conversation is kept in the fragment, which the browser never sends: no number in a
+        # request line, and a reload shows the same conversation.
+        assert page.url.endswith("/desk/gia-lap#so=0987654321")
+        page.reload()
+        expect(screen.locator("h2")).to_have_text("0987654321")
+        expect(page.get_by_label("Số điện thoại gửi")).to_have_value("0987654321")
         if size == "desktop":
             shot(page, "desk-simulator.png")
         page.get_by_role("link", name="Về Bàn làm việc").click()

@@ -54,7 +54,7 @@ def test_result_sms_then_a_lookup_typed_in_the_simulator(admin_client, make_doss
     assert f"(MS: {dossier.code})" in page and 'href="/desk/"' in page  # drawn at once, no wait for a poll
 
     response = admin_client.post(PAGE, {"sender": "0987 654 321", "text": f"mckh {dossier.code}"})
-    assert response.status_code == 302 and response["Location"].endswith("?so=0987654321")
+    assert response.status_code == 302 and response["Location"].endswith("#so=0987654321")
     mo_only = thread(admin_client.get(FEED).json(), "0987654321")
     assert [(b["direction"], b["text"]) for b in mo_only] == [("out", f"mckh {dossier.code}")]  # shown at once
     worker.tick()
