@@ -56,21 +56,43 @@ def template_data(mapping: dict[str, str], values: dict[str, str]) -> dict[str, 
 class Outcome(Enum):
     """What an error of the send endpoint means for the notice.
 
-    PERSON: this person cannot get it by ZNS (no Zalo, refuses ZNS, number invalid for Zalo), or this OA
-    cannot send it (out of quota, template not allowed): the SMS goes at once.
-    TEMPORARY: try ZNS again later. TOKEN: the access token is not (or no longer) valid: refresh and retry.
-    CONFIG: the app itself is wrong (id, secret, not linked to the OA): no ZNS can go, the SMS goes."""
+    PERSON: this person cannot get it by ZNS (no Zalo, refuses ZNS, number invalid for Zalo): the SMS goes
+    at once. TEMPORARY: try ZNS again later. TOKEN: the access token is not (or no longer) valid: refresh
+    and retry. ACCOUNT: the OA or the app cannot send this now (wrong app, no balance, template not
+    approved or not allowed, the day's limit reached): the SMS goes at once, and the operator is told,
+    because every notice after this one will meet the same answer until someone acts."""
 
     PERSON = "person"
     TEMPORARY = "temporary"
     TOKEN = "token"
-    CONFIG = "config"
+    ACCOUNT = "account"
 
 
 # Codes of https://zalo.cloud/zns/guidelines/handle-error-code (see docs/INTEGRATION.md).
 TEMPORARY_CODES = frozenset({-100})  # "Unknown error: try again later"
 TOKEN_CODES = frozenset({-124})  # access token invalid
-CONFIG_CODES = frozenset({-101, -102, -103, -104, -105, -106})  # app invalid / absent / inactive / secret / no OA
+PERSON_CODES = frozenset({
+    -108,  # phone number invalid
+    -110,  # the person's Zalo version cannot show ZNS
+    -114,  # user inactive, refuses the message, or an outdated Zalo version
+    -118,  # no Zalo account for this number, or deactivated
+    -119,  # this account cannot receive ZNS
+    -134,  # the person has not accepted the OA's invitation to receive ZNS
+    -139,  # the person refuses this type of ZNS
+    -140,  # the OA may not send this person after-sales ZNS
+    -141,  # the person refuses ZNS from this OA
+    -1471,  # this person's monthly after-sales limit is reached
+})
+ACCOUNT_CODES = frozenset({
+    -101, -102, -103, -104, -105, -106,  # app invalid / absent / inactive / wrong secret / no OA / method
+    -115,  # the ZNS account has too little balance
+    -117,  # the OA or app may not use this template
+    -126,  # development-mode balance too low
+    -131,  # template not approved
+    -135, -1351,  # OA not verified, or on a free plan; OA blocked
+    -136, -137,  # no Zalo Cloud Account linked; its payment failed
+    -144, -147,  # the OA's daily ZNS limit; this template's daily limit
+})
 
 
 def classify(code: int) -> Outcome:
@@ -80,8 +102,8 @@ def classify(code: int) -> Outcome:
         return Outcome.TEMPORARY
     if code in TOKEN_CODES:
         return Outcome.TOKEN
-    if code in CONFIG_CODES:
-        return Outcome.CONFIG
+    if code in ACCOUNT_CODES:
+        return Outcome.ACCOUNT
     return Outcome.PERSON
 
 

@@ -23,8 +23,10 @@ def test_a_mapping_that_cannot_fill_a_template_is_refused(mapping):
 
 
 @pytest.mark.parametrize(("code", "outcome"), [
-    (-100, zns.Outcome.TEMPORARY), (-124, zns.Outcome.TOKEN), (-104, zns.Outcome.CONFIG),
-    (-118, zns.Outcome.PERSON), (-108, zns.Outcome.PERSON), (-9999, zns.Outcome.PERSON),
+    (-100, zns.Outcome.TEMPORARY), (-124, zns.Outcome.TOKEN), (-104, zns.Outcome.ACCOUNT),
+    (-115, zns.Outcome.ACCOUNT), (-117, zns.Outcome.ACCOUNT), (-144, zns.Outcome.ACCOUNT),
+    (-118, zns.Outcome.PERSON), (-108, zns.Outcome.PERSON), (-114, zns.Outcome.PERSON), (-141, zns.Outcome.PERSON),
+    (-9999, zns.Outcome.PERSON),
 ])
 def test_zalo_codes_decide_between_retry_refresh_and_sms_at_once(code, outcome):
     assert zns.classify(code) is outcome

@@ -117,7 +117,8 @@ def test_a_notice_goes_by_zns_with_the_agency_template_and_no_sms(zns_agency, ma
 
 
 @pytest.mark.parametrize("code", [peer_codes.NO_ZALO_ACCOUNT, peer_codes.USER_INACTIVE_OR_REFUSES,
-                                  peer_codes.PHONE_INVALID, peer_codes.TEMPLATE_NOT_ALLOWED])
+                                  peer_codes.PHONE_INVALID, peer_codes.TEMPLATE_NOT_ALLOWED,
+                                  peer_codes.INSUFFICIENT_BALANCE])
 def test_a_person_zalo_cannot_reach_gets_the_sms_at_once(zns_agency, make_dossier, worker, peer, code):
     peer.refuse("84912345678", code)
     dossier = result_for(make_dossier)
@@ -138,7 +139,7 @@ def test_out_of_quota_falls_back_to_sms(zns_agency, make_dossier, worker, peer):
     outcomes = sorted([notices(first), notices(second)], key=len)
     assert [m.status for m in outcomes[0]] == [Status.SENT]  # waits for its delivery event
     zns, sms = outcomes[1]
-    assert "Out of quota" in zns.error and sms.status == Status.DELIVERED
+    assert "-144" in zns.error and sms.status == Status.DELIVERED
 
 
 def test_no_delivery_event_in_time_sends_the_sms_and_a_late_one_does_not_count(

@@ -9,7 +9,8 @@ code, and is not Zalo: only what those pages describe, and what the tests need t
 - ``POST /message/template`` (header ``access_token``; JSON ``phone``, ``template_id``, ``template_data``,
   ``tracking_id``): ``{"error": 0, "message": "Success", "data": {"msg_id", "sent_time", "quota"}}``, or
   ``{"error": <code>, "message": ...}``: -124 for an access token that is unknown or expired, the code
-  set with ``refuse(phone, code)`` for that phone, and "out of quota" once ``quota`` sends are used up.
+  set with ``refuse(phone, code)`` for that phone, and -144 (the OA's daily limit) once ``quota`` sends
+  are used up.
 - After a send is accepted it posts the OA webhook event ``user_received_message`` to ``webhook_url`` (or
   keeps it in ``pending`` when there is none, for a test to post through Django's test client),
   signed as Zalo signs it (``X-ZEvent-Signature: mac=sha256(app_id + body + timestamp + OA secret key)``):
@@ -36,7 +37,8 @@ from urllib.parse import parse_qs
 # The documented codes this peer answers with (zalo.cloud, "Cách xử lý mã lỗi").
 PHONE_INVALID = -108
 USER_INACTIVE_OR_REFUSES = -114
-OUT_OF_QUOTA = -115
+INSUFFICIENT_BALANCE = -115
+OUT_OF_QUOTA = -144  # the OA's daily limit
 TEMPLATE_NOT_ALLOWED = -117
 NO_ZALO_ACCOUNT = -118
 INVALID_ACCESS_TOKEN = -124
@@ -44,7 +46,8 @@ UNKNOWN_ERROR = -100
 MESSAGES = {
     PHONE_INVALID: "Phone number invalid",
     USER_INACTIVE_OR_REFUSES: "User is inactive, or reject the message, or using an outdated Zalo version",
-    OUT_OF_QUOTA: "Out of quota",
+    INSUFFICIENT_BALANCE: "Tài khoản ZNS không đủ số dư",
+    OUT_OF_QUOTA: "OA đã vượt giới hạn gửi ZNS trong ngày",
     TEMPLATE_NOT_ALLOWED: "OA or App does not have permission to access this template",
     NO_ZALO_ACCOUNT: "Zalo account not existed",
     INVALID_ACCESS_TOKEN: "Access token invalid",

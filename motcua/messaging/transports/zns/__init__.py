@@ -128,8 +128,8 @@ class ZnsTransport(Transport):
             with self._lock:
                 self._stale = token
             return SendResult(sms.message_id, False, temporary=True, error=error)
-        if outcome is Outcome.CONFIG:
-            log.error("ZNS %s refused by configuration: %s", self.name, error)
+        if outcome is Outcome.ACCOUNT:
+            log.error("ZNS %s cannot send until the OA or app is seen to: %s", self.name, error)
         return SendResult(sms.message_id, False, temporary=outcome is Outcome.TEMPORARY, error=error)
 
     def state(self) -> dict:
