@@ -252,3 +252,18 @@ def _series_patterns(fmt: str, agency: str) -> tuple[re.Pattern[str], re.Pattern
             part = f"(?P<serial>[0-9]{{{width}}})"
             pattern, compact = pattern + part, compact + part
     return re.compile(pattern), re.compile(compact)
+
+
+# The national form of a dossier code: <unit>-<yymmdd or yyyymmdd>-<serial>, e.g. 000.00.16.H31-261123-0001.
+_NATIONAL = re.compile(r"(?P<unit>[0-9A-Z][0-9A-Z.]{1,39})-(?:[0-9]{6}|[0-9]{8})-[0-9]{1,10}")
+
+
+def national_unit(code: str) -> str | None:
+    """The issuing unit of a code in the national form, upper case; None for any other code.
+
+    Why: such a code is issued by the unit's own one-stop software, so the unit names its owner before the
+    code exists. Refusing another agency's key every code of that unit, existing or not, is what keeps the
+    answer from telling which of them exist."""
+    text = unicodedata.normalize("NFKC", code).strip().upper()
+    match = _NATIONAL.fullmatch(text)
+    return match["unit"] if match else None

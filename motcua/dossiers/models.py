@@ -43,6 +43,13 @@ class Agency(models.Model):
         "giờ làm việc", max_length=255, blank=True, help_text="Ví dụ: Sáng 7h00–11h30, chiều 13h30–17h00, thứ Hai–thứ Sáu"
     )
     hotline = models.CharField("điện thoại / đường dây nóng", max_length=64, blank=True)
+    # Receipt codes issued by the one-stop software in the national form <unit>-<date>-<serial>: codes
+    # with these units are this agency's, whether or not they exist yet (see services.check_code_owner).
+    dvcqg_units = models.CharField(
+        "mã đơn vị trong mã hồ sơ quốc gia", max_length=255, blank=True,
+        help_text="Phần đầu của mã hồ sơ dạng <mã đơn vị>-<ngày>-<số>, ví dụ 000.00.16.H31; nhiều mã cách nhau "
+                  "bởi dấu phẩy. Chỉ khóa API của cơ quan này tạo được hồ sơ mang các mã đó.",
+    )
 
     class Meta:
         ordering = ["code"]
@@ -51,6 +58,9 @@ class Agency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.sms_name}"
+
+    def units(self) -> set[str]:
+        return {u.strip().upper() for u in self.dvcqg_units.split(",") if u.strip()}
 
     def is_active(self, on: date) -> bool:
         return (self.valid_from is None or self.valid_from <= on) and (self.valid_to is None or on <= self.valid_to)

@@ -20,7 +20,7 @@ from motcua.domain import freetext
 from motcua.domain.calendar import WorkCalendar
 from motcua.domain.ontime import late_after
 from motcua.domain.phones import InvalidPhone, first_mobile, normalise_phone, try_normalise_phone
-from motcua.domain.receipt_codes import format_receipt_code, generate_access_code, series_owner
+from motcua.domain.receipt_codes import format_receipt_code, generate_access_code, national_unit, series_owner
 from motcua.domain.states import RESULT_STEP, DossierState
 from motcua.domain.steps import SUPPLEMENT_STEP, display_step, is_result_step, is_supplement_step
 from motcua.dossiers.models import Agency, CalendarDay, Dossier, DossierEvent, Procedure, ReceiptSerial
@@ -103,15 +103,19 @@ def _fits(fmt: str, agency: Agency, year: int, serial: int) -> bool:
 
 
 def check_code_owner(agency: Agency, code: str) -> None:
-    """Refuse a supplied code in another agency's issued series, whether or not it exists yet.
+    """Refuse a supplied code in another agency's issued series, or of a national-form unit another agency
+    declared (``Agency.dvcqg_units``), whether or not it exists yet.
 
     The code is printed (now or soon) on that agency's receipts: refusing it is the only way that agency's
     issuing cannot be blocked and its citizens are never read another agency's text. Codes in the agency's
     own series are its own software's business; :func:`issue_code` steps over them."""
     fmt = settings.MOTCUA["RECEIPT_CODE_FORMAT"]
     own = agency.with_predecessors()
-    others = Agency.objects.exclude(pk__in=own).values_list("code", flat=True)
-    if series_owner(fmt, code, others) is not None:
+    others = Agency.objects.exclude(pk__in=own)
+    if series_owner(fmt, code, others.values_list("code", flat=True)) is not None:
+        raise DossierError("code", CODE_NOT_YOURS, status=409)
+    unit = national_unit(code)
+    if unit and any(unit in a.units() for a in others.exclude(dvcqg_units="").only("dvcqg_units")):
         raise DossierError("code", CODE_NOT_YOURS, status=409)
 
 

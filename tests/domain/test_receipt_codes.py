@@ -15,6 +15,7 @@ from motcua.domain.receipt_codes import (
     format_receipt_code,
     generate_access_code,
     looks_like_code,
+    national_unit,
     normalise_access_code,
     normalise_code,
     validate_code_format,
@@ -227,3 +228,17 @@ def test_generated_access_code_survives_normalisation(rng: random.Random) -> Non
     code = generate_access_code(rng)
     typed = " ".join(code.lower())
     assert normalise_access_code(typed) == code
+
+
+@pytest.mark.parametrize(("code", "unit"), [
+    ("000.00.16.H31-261123-0001", "000.00.16.H31"),
+    ("g09.20-20260609-0092637", "G09.20"),
+    (" 000.00.16.H31-261123-0001 ", "000.00.16.H31"),
+    ("0162600001", None),
+    ("016-26-00001", None),  # our own series' form with dashes: no unit
+    ("000.00.16.H31-2611-0001", None),
+    ("000.00.16.H31-261123-", None),
+    ("-261123-0001", None),
+])
+def test_the_unit_of_a_national_form_code(code, unit):
+    assert national_unit(code) == unit

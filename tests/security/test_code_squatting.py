@@ -86,6 +86,30 @@ def test_existence_of_another_agencys_code_is_never_revealed(client, api_key, ma
     assert "hiện đang ở bước Tiếp nhận hồ sơ" in lookup_reply(held)
 
 
+@pytest.mark.parametrize("written", ["{c}", "{l}", " {c} "])
+def test_codes_of_a_unit_another_agency_declared_are_refused_whether_or_not_they_exist(
+        client, api_key, make_dossier, province, written):
+    """National-form codes (<unit>-<date>-<serial>) come from the unit's own software: once the province
+    says which agency a unit is, another agency's key gets one answer for all of them."""
+    province["016"].dvcqg_units = "000.00.16.H35, G09.20"
+    province["016"].save()
+    held = make_dossier(code="000.00.16.H35-261123-0001").code
+    other = api_key("010")
+    answers = set()
+    for code in (held, "000.00.16.H35-261123-0002", "G09.20-20260609-0092637"):
+        typed = written.format(c=code, l=code.lower())
+        r = sync(client, other, [rec(typed, MaTTHC="1.003920", DonViXuLy="010")])
+        answers.add((r.status_code, json.dumps(r.json()["results"][0]["errors"], ensure_ascii=False)))
+        r = create(client, other, procedure="1.003920", code=typed)
+        answers.add((r.status_code, json.dumps(r.json(), ensure_ascii=False)))
+    assert len(answers) == 2 and {status for status, _ in answers} == {200, 409}
+    assert all(services.CODE_NOT_YOURS in body for _, body in answers)
+    assert Dossier.objects.count() == 1
+    # The unit's own agency creates them, and other units' national codes stay open to everyone.
+    assert create(client, api_key("016"), code="000.00.16.H35-261123-0002").status_code == 201
+    assert create(client, other, procedure="1.003920", code="000.00.10.H35-261123-0001").status_code == 201
+
+
 def test_own_issuing_is_not_blocked_by_rows_someone_else_created(client, api_key, make_dossier, province):
     """Rows already in the table before the rule (here 2,500 of 016's next codes held by another agency)."""
     squatted = [
