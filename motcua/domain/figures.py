@@ -26,7 +26,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TypeVar
 
 from motcua.domain.states import FINISHED_STATES, DossierState
 
@@ -37,7 +36,6 @@ ON_TIME_COUNTED = frozenset(FINISHED_STATES - {DossierState.WITHDRAWN})
 # States in which a dossier no longer waits for a result (the "due tomorrow" list leaves them out).
 NO_LONGER_DUE = frozenset(FINISHED_STATES)
 SMS = "sms"
-T = TypeVar("T")
 HANDED_OVER = ("sent", "delivered", "undelivered", "expired", "failed", "to_gateway")
 DELIVERED = "delivered"
 SKIPPED = "skipped"
@@ -121,18 +119,18 @@ class MessageRow:
         return self.parts if self.channel == SMS else 0
 
 
-def notices(rows: Iterable[tuple[T, MessageRow]]) -> list[tuple[T, MessageRow]]:
-    """One row per notice, test sends left out, each with the tag its first attempt came with.
+def notices(rows: Iterable[MessageRow]) -> list[MessageRow]:
+    """One row per notice, test sends left out.
 
     An SMS sent in place of a ZNS attempt is folded into that attempt: the notice takes the SMS's status
     (the one that counts for the citizen) and both attempts' parts and cost. A fallback whose attempt is
     not among ``rows`` (created in an earlier period) stays on its own. A ZNS message has no SMS parts.
     """
-    kept = [(tag, r) for tag, r in rows if not is_test_cause(r.cause)]
-    fallback = {r.fallback_of: r for _, r in kept if r.fallback_of}
-    folded = {r.cause for _, r in kept if r.cause and r.cause in fallback}
+    kept = [r for r in rows if not is_test_cause(r.cause)]
+    fallback = {r.fallback_of: r for r in kept if r.fallback_of}
+    folded = {r.cause for r in kept if r.cause and r.cause in fallback}
     out = []
-    for tag, r in kept:
+    for r in kept:
         if r.fallback_of in folded:
             continue
         sms = fallback[r.cause] if r.cause in folded else None
@@ -140,7 +138,7 @@ def notices(rows: Iterable[tuple[T, MessageRow]]) -> list[tuple[T, MessageRow]]:
             r = MessageRow(r.kind, sms.status, r.sms_parts + sms.sms_parts, r.cost + sms.cost, r.cause)
         elif r.channel != SMS:
             r = MessageRow(r.kind, r.status, 0, r.cost, r.cause)
-        out.append((tag, r))
+        out.append(r)
     return out
 
 
@@ -184,7 +182,7 @@ def message_figures(rows: Iterable[MessageRow], kind_order: Sequence[str] = ()) 
     """Per kind and in total: notices by status, SMS parts, estimated cost. Test sends are left out."""
     by_kind: dict[str, KindFigure] = {}
     totals = KindFigure(kind="")
-    for _, row in notices((None, r) for r in rows):
+    for row in notices(rows):
         by_kind.setdefault(row.kind, KindFigure(kind=row.kind)).add(row)
         totals.add(row)
     order = [k for k in kind_order if k in by_kind] + sorted(k for k in by_kind if k not in kind_order)

@@ -48,3 +48,10 @@ def test_savings_against_sms_only():
     assert figures.saved == 16000 - 2700 - 1600
     assert figures.fallback_rate == 0.2
     assert zns.savings(zns.ChannelFigures(), zns.ChannelFigures(), 0, 0, 0).fallback_rate is None
+
+
+def test_each_named_code_has_one_meaning():
+    named = [zns.TEMPORARY_CODES, zns.TOKEN_CODES, zns.PERSON_CODES, zns.ACCOUNT_CODES]
+    assert sum(len(s) for s in named) == len(frozenset().union(*named))
+    assert {zns.classify(c) for c in zns.PERSON_CODES} == {zns.Outcome.PERSON}
+    assert {zns.classify(c) for c in zns.ACCOUNT_CODES} == {zns.Outcome.ACCOUNT}
