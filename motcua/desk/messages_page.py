@@ -36,6 +36,7 @@ from motcua.domain.phones import InvalidPhone, normalise_phone
 from motcua.domain.receipt_codes import normalise_code
 from motcua.domain.spreadsheet import safe_row
 from motcua.dossiers.models import Agency
+from motcua.lookup.replies import OUTCOMES
 from motcua.messaging.models import IncomingMessage, Kind, Message, MessagePart, Status
 
 PAGE_SIZE = 50
@@ -164,7 +165,7 @@ def in_rows(qs: QuerySet[IncomingMessage]) -> list[list[object]]:
     for mo in qs[:EXPORT_LIMIT]:
         reply = mo.reply
         rows.append(safe_row([local_time(mo.received_at), national(mo.sender), mo.recipient, mo.text, mo.price,
-                              mo.outcome, reply.text if reply else "",
+                              OUTCOMES.get(mo.outcome, mo.outcome), reply.text if reply else "",
                               str(reply.get_status_display()) if reply else ""]))
     return rows
 

@@ -76,7 +76,8 @@ def conversations(names: list[str]) -> dict[str, list[Bubble]]:
         items.append((when, _national(m.to), Bubble(f"mt-{m.pk}", "in", m.text, _at(when), note)))
     for mo in IncomingMessage.objects.filter(connection__in=names).order_by("-id")[:RECENT]:
         items.append((mo.received_at, _national(mo.sender),
-                      Bubble(f"mo-{mo.pk}", "out", mo.text, _at(mo.received_at), str(OUTCOMES.get(mo.outcome, mo.outcome)))))
+                      Bubble(f"mo-{mo.pk}", "out", mo.text, _at(mo.received_at),
+                             _(OUTCOMES[mo.outcome]) if mo.outcome in OUTCOMES else mo.outcome)))
     items.sort(key=lambda item: (item[0], item[2].key))
     threads: dict[str, list[Bubble]] = {}
     latest: dict[str, object] = {}

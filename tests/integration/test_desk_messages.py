@@ -102,6 +102,8 @@ def test_exports_csv_and_excel(users, sent):
     wb = load_workbook(BytesIO(c.post("/desk/tin-nhan", {"xuat": "xlsx"}).content))
     assert wb.sheetnames == ["Tin gửi đi", "Tin tra cứu"]
     assert len(list(wb["Tin gửi đi"].iter_rows())) == 5  # header + 4 messages of 016
+    [header, lookup] = [[c.value for c in row] for row in wb["Tin tra cứu"].iter_rows()]
+    assert lookup[header.index("Kết quả")] == "Đã trả lời"  # a label, not the stored value "answered"
 
 
 def test_searching_by_phone_never_logs_it(users, sent, caplog):

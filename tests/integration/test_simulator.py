@@ -74,3 +74,16 @@ def test_a_bad_sender_number_is_explained_and_nothing_recorded(admin_client, wor
     assert response.status_code == 200
     assert "Số điện thoại" in response.content.decode()
     assert not IncomingMessage.objects.exists()
+
+
+def test_what_became_of_an_mo_reads_in_the_desk_language(admin_client, make_dossier):
+    from django.conf import settings as conf
+
+    dossier = make_dossier()
+    admin_client.post(PAGE, {"sender": "0987 654 321", "text": f"MCKH {dossier.code}"})
+    admin_client.post(PAGE, {"sender": "0987 654 321", "text": "xin chao"})
+    notes = [b["note"] for b in thread(admin_client.get(FEED).json(), "0987654321")]
+    assert notes == ["Đã trả lời", "Sai cú pháp"]
+    admin_client.cookies[conf.LANGUAGE_COOKIE_NAME] = "en"
+    notes = [b["note"] for b in thread(admin_client.get(FEED).json(), "0987654321") if b["direction"] == "out"]
+    assert notes == ["Answered", "Bad syntax"]
