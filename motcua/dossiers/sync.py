@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from motcua.domain.dvcqg import ProgressRecord, SyncRecord
+from motcua.domain.dvcqg import ProgressRecord, SupplementRequest, SyncRecord
+from motcua.domain.receipt_codes import clean_code
 from motcua.domain.states import DossierState
 from motcua.domain.steps import is_result_step, same_step
 from motcua.dossiers import services
@@ -56,10 +58,33 @@ def procedure_for(agency: Agency, record: SyncRecord) -> Procedure:
     return procedure
 
 
+def supplement_requests(record: SyncRecord) -> list[SupplementRequest]:
+    """The record's supplement requests, one per request time. Software that lists the same request twice
+    (a copy per document asked for, or an entry re-added on edit) means one request: counting it twice
+    would send the citizen a second "cần bổ sung" and open a wait of no length. The last copy is kept,
+    because only it can be read as still waiting."""
+    by_time: dict = {}
+    for request in record.supplements:
+        by_time.pop(request.requested_at, None)
+        by_time[request.requested_at] = request
+    return sorted(by_time.values(), key=lambda r: r.requested_at)
+
+
+def record_appointment(record: SyncRecord):
+    """The appointment a record shows: ``NgayHenTra``, or a supplement's ``NgayHenTraMoi`` when that is later.
+
+    Both move: a supplement sets a new date, and an extension moves ``NgayHenTra`` past it. The later one is
+    the date the agency now promises; taking the supplement's alone would undo an extension on every resend."""
+    appointment, moved = record.appointment_at, record.new_appointment
+    if moved and (appointment is None or moved > appointment):
+        return moved
+    return appointment
+
+
 def record_waits(record: SyncRecord) -> list[list[str | None]]:
     """The supplement waits a record shows, from its own request and answer times."""
     waits: list[list[str | None]] = []
-    for request in record.supplements:
+    for request in supplement_requests(record):
         start = max(request.requested_at, record.received_at)
         end = max(request.answered_at, start) if request.answered_at else None
         waits.append([start.isoformat(), end.isoformat() if end else None])
@@ -68,14 +93,13 @@ def record_waits(record: SyncRecord) -> list[list[str | None]]:
 
 def apply_record(record: SyncRecord, key: ApiKey) -> str:
     actor = SYNC_ACTOR.format(key.prefix)
+    record = replace(record, code=clean_code(record.code))
     existing = Dossier.objects.filter(code=record.code).select_related("agency").first()
     if existing is None:
         if record.received_at > timezone.now() + timedelta(days=1):
             raise services.DossierError("NgayTiepNhan", "Ngày tiếp nhận ở tương lai")
         agency = resolve_agency(key, record.unit)
-        appointment = record.appointment_at
-        if record.new_appointment and (appointment is None or record.new_appointment > appointment):
-            appointment = record.new_appointment  # moved by a supplement before we ever saw the dossier
+        appointment = record_appointment(record)
         try:
             services.create_dossier(
                 services.NewDossier(
@@ -137,7 +161,7 @@ def update_from_record(dossier: Dossier, record: SyncRecord, actor: str) -> str:
             changed = True
         dossier.refresh_from_db()
         state = record.state
-        appointment = record.new_appointment or record.appointment_at
+        appointment = record_appointment(record)
         if may_move(dossier, state, record.as_of, stale):
             event_type = services.STATE_EVENT[state]
             if dossier.state_enum == DossierState.SUPPLEMENT_REQUESTED and state == DossierState.PROCESSING:
@@ -179,7 +203,11 @@ def _apply_supplements(dossier: Dossier, record: SyncRecord, actor: str) -> bool
     history: its wait is kept for the on-time rule, and no "cần bổ sung" SMS reaches a citizen who has
     already brought the papers."""
     changed = False
-    for index, request in enumerate(record.supplements):
+    requests = supplement_requests(record)
+    # In a record that shows the dossier finished, a request still unanswered was overtaken by the finish:
+    # it is history (its wait ends there), never a "cần bổ sung" to a citizen whose result is ready.
+    finish = record.state_at(record.state) or record.as_of if record.state.is_finished else None
+    for index, request in enumerate(requests):
         dossier.refresh_from_db()
         if dossier.state_enum.is_finished:
             break
@@ -195,12 +223,13 @@ def _apply_supplements(dossier: Dossier, record: SyncRecord, actor: str) -> bool
             continue
         asked_at = max(request.requested_at, dossier.received_at)
         if open_wait:
-            answered = record.supplements[index - 1].answered_at if index > 0 else None
+            answered = requests[index - 1].answered_at if index > 0 else None
             services.apply_event(dossier, DossierEvent.SUPPLEMENT_RECEIVED, actor,
                                  at=max(min(answered or asked_at, asked_at), waits[-1][0]), strict=False)
             dossier.refresh_from_db()
-        if request.answered_at:
-            services.add_past_wait(dossier, actor, asked_at, max(request.answered_at, asked_at),
+        answered_at = request.answered_at or finish
+        if answered_at:
+            services.add_past_wait(dossier, actor, asked_at, max(answered_at, asked_at),
                                    appointment_at=_later_appointment(dossier, request.new_appointment))
         else:
             services.apply_event(dossier, DossierEvent.SUPPLEMENT_REQUESTED, actor, at=asked_at, strict=False)
@@ -254,6 +283,7 @@ def _stale_step(dossier: Dossier, at) -> bool:
 
 
 def apply_progress(record: ProgressRecord, key: ApiKey) -> str:
+    record = replace(record, code=clean_code(record.code))
     dossier = Dossier.objects.filter(code=record.code).select_related("agency").first()
     if dossier is None or (key.agency_id is not None and dossier.agency_id not in _scope(key)):
         raise services.DossierError("MaHoSo", f"Không tìm thấy hồ sơ {record.code}", status=404)
