@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from motcua.domain import rules
@@ -179,9 +180,28 @@ def record_transition(dossier: Dossier, event: DossierEvent, before: DossierStat
     decision = rules.on_transition(before, dossier.state_enum, facts(dossier))
     if decision is None:
         return None
-    # One result per dossier; one supplement per request (each request is its own event).
-    cause = f"result:{dossier.pk}" if decision.kind == "result" else f"supplement:{event.pk}"
+    cause = result_cause(dossier) if decision.kind == "result" else f"supplement:{event.pk}"
     return save_once(message_for_decision(dossier, decision, cause, event, quiet=True))
+
+
+def result_cause(dossier: Dossier) -> str:
+    """One result notice per dossier, and one more after each supplement request that followed it.
+
+    A result set, undone and set again (a slip at the desk, a vendor's correction) is the same news and
+    is told once. But a citizen told of the result and then asked for a supplement holds "cần bổ sung" as
+    the last word: the result after that is news again. Its cause names that request, so flips after
+    it are still told once."""
+    first = f"result:{dossier.pk}"
+    request = (dossier.events.filter(type=DossierEvent.SUPPLEMENT_REQUESTED).order_by("-recorded_at", "-pk")
+               .values_list("pk", "recorded_at").first())
+    told = (Message.objects.filter(Q(cause=first) | Q(cause__startswith=f"{first}:after:"), dossier=dossier,
+                                   fallback_of__isnull=True)
+            .order_by("-created_at", "-pk").values_list("cause", "created_at").first())
+    if request is None or told is None:
+        return first
+    if told[1] > request[1]:
+        return told[0]  # already told after the latest request: the same notice again
+    return f"{first}:after:{request[0]}"
 
 
 def apology_cause(dossier: Dossier) -> str:
