@@ -267,3 +267,12 @@ def national_unit(code: str) -> str | None:
     text = unicodedata.normalize("NFKC", code).strip().upper()
     match = _NATIONAL.fullmatch(text)
     return match["unit"] if match else None
+
+
+def clean_code(raw: str) -> str:
+    """A supplied receipt code as it is to be stored: without surrounding spaces and without invisible
+    format characters (a BOM, a zero-width space), otherwise as given.
+
+    Why: such a character, pasted from a spreadsheet or left by an editor, makes a code that prints the
+    same as another but is a second dossier: one of the two then gets the result, the other the apology."""
+    return "".join(ch for ch in raw if unicodedata.category(ch) != "Cf" and ch != "\u00ad").strip()

@@ -27,7 +27,9 @@ from pydantic import AfterValidator, BeforeValidator
 from motcua.domain import freetext
 from motcua.domain.dvcqg import RecordError, parse_progress, parse_record
 from motcua.domain.ontime import OnTime
+from motcua.domain.receipt_codes import clean_code
 from motcua.domain.states import DossierState
+from motcua.domain.steps import same_step
 from motcua.dossiers import limits, services, sync
 from motcua.dossiers.models import Agency, ApiKey, Dossier, DossierEvent, Procedure
 
@@ -142,7 +144,7 @@ def visible(key: ApiKey) -> QuerySet[Dossier]:
 
 
 def get_dossier(request, code: str) -> Dossier:
-    code = code.strip()
+    code = clean_code(code)
     dossier = None
     if len(code) <= 64 and not has_control_chars(code):  # %00 in the path would make PostgreSQL raise
         dossier = visible(request.auth).filter(code=code).first()
@@ -444,11 +446,17 @@ def list_dossiers(request, filters: Query[ListFilters]):
     return {"count": qs.count(), "items": [dossier_out(d, now) for d in page]}
 
 
-@api.post("/v1/dossiers/{code}/events", response={201: DossierDetail, **ERR}, tags=["dossiers"])
+@api.post("/v1/dossiers/{code}/events", response={200: DossierDetail, 201: DossierDetail, **ERR}, tags=["dossiers"])
 def post_event(request, code: str, payload: EventIn):
-    """Chuyển bước, yêu cầu bổ sung, nhận bổ sung, hẹn lại, có kết quả, đã trả, rút, dừng."""
+    """Chuyển bước, yêu cầu bổ sung, nhận bổ sung, hẹn lại, có kết quả, đã trả, rút, dừng.
+
+    Gửi lại một sự kiện đã ghi nhận (cùng loại, cùng `at`, cùng bước) không thay đổi gì: trả về 200."""
     dossier = get_dossier(request, code)
     at, appointment = payload.at, payload.appointment_at
+    if at is not None and is_repeat(dossier, payload.type, at, payload.step):
+        # A client's retry after a lost answer, possibly behind later events: applying it again would move
+        # the dossier back (a second "cần bổ sung" after the papers came in).
+        return Status(200, dossier_detail(dossier))
     if at is not None and at > timezone.now() + timedelta(minutes=5):
         raise services.DossierError("at", "Thời điểm xảy ra ở tương lai")
     backdate = int(settings.MOTCUA_LIMITS["EVENT_BACKDATE_DAYS"])
@@ -466,6 +474,13 @@ def post_event(request, code: str, payload: EventIn):
     )
     dossier.refresh_from_db()
     return Status(201, dossier_detail(dossier))
+
+
+def is_repeat(dossier: Dossier, type: str, at, step: str | None) -> bool:
+    events = dossier.events.filter(type=type, occurred_at=at)
+    if type == DossierEvent.STEP_CHANGED:
+        return any(same_step(e.step, step) for e in events.only("step"))
+    return events.exists()
 
 
 # --- DVCQG sync ------------------------------------------------------------------------------

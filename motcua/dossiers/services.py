@@ -20,7 +20,13 @@ from motcua.domain import freetext
 from motcua.domain.calendar import WorkCalendar
 from motcua.domain.ontime import late_after
 from motcua.domain.phones import InvalidPhone, first_mobile, normalise_phone, try_normalise_phone
-from motcua.domain.receipt_codes import format_receipt_code, generate_access_code, national_unit, series_owner
+from motcua.domain.receipt_codes import (
+    clean_code,
+    format_receipt_code,
+    generate_access_code,
+    national_unit,
+    series_owner,
+)
 from motcua.domain.states import RESULT_STEP, DossierState
 from motcua.domain.steps import SUPPLEMENT_STEP, display_step, is_result_step, is_supplement_step
 from motcua.dossiers.models import Agency, CalendarDay, Dossier, DossierEvent, Procedure, ReceiptSerial
@@ -218,6 +224,8 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
         waits.append([state_at.isoformat(), None])
     elif new.state != DossierState.SUPPLEMENT_REQUESTED and waits and waits[-1][1] is None:
         waits[-1][1] = state_at.isoformat()  # the record moved on without saying when the supplement came
+    if new.code:
+        new.code = clean_code(new.code) or None
     with transaction.atomic():
         if new.code:
             check_code_owner(new.agency, new.code)
