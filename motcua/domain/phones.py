@@ -205,10 +205,14 @@ def first_mobile(raw: str | None) -> tuple[Phone, int, int] | None:
     candidates = []
     for match in _CANDIDATE.finditer(text):
         candidate = match.group(0).strip()
-        if try_normalise_phone(candidate) is None and sum(c.isdigit() for c in candidate) >= 18:
-            candidates += _split_run(candidate)  # "0912345678 0987654321": two numbers, one run
-        else:
-            candidates.append(candidate)
+        if try_normalise_phone(candidate) is not None:
+            candidates.append(candidate)  # one number, whatever its separators: "0912-345-678"
+            continue
+        for piece in _split_at_dashes(candidate):  # "0912345678-0987654321", "3822123 - 0912345678"
+            if try_normalise_phone(piece) is None and _digits(piece) >= 18:
+                candidates += _split_run(piece)  # "0912345678 0987654321": two numbers, one run
+            else:
+                candidates.append(piece)
     found = None
     for place, candidate in enumerate(candidates, start=1):
         phone = try_normalise_phone(candidate)
@@ -217,17 +221,52 @@ def first_mobile(raw: str | None) -> tuple[Phone, int, int] | None:
     return (found[0], found[1], len(candidates)) if found else None
 
 
+# A dash, spaced or not, between two parts of a run of digits.
+_DASH = re.compile(r"\s*-\s*")
+# Fewest digits on each side of a dash for it to part two numbers: a local landline number has 7 or 8, while
+# the groups of one number written with dashes are shorter ("0912-345-678", "+84-912-345-678", "0912-345678").
+_NUMBER_DIGITS = 7
+
+
+def _digits(text: str) -> int:
+    return sum(c.isdigit() for c in text)
+
+
+def _split_at_dashes(run: str) -> list[str]:
+    """A run that is not one number, cut where a dash stands between two parts that each hold a number's worth
+    of digits: "0912345678-0987654321" and "02583822123 - 0912345678" are two numbers.
+
+    Why: people join the numbers of one field with a dash as often as with a comma, and a dash is also how one
+    number is grouped, so only a dash between long parts parts two numbers; shorter groups are joined back."""
+    parts = _DASH.split(run)
+    seps = _DASH.findall(run)
+    out, current = [], parts[0]
+    for sep, before, part in zip(seps, parts[:-1], parts[1:], strict=True):
+        if _digits(before) >= _NUMBER_DIGITS and _digits(part) >= _NUMBER_DIGITS:
+            out.append(current)
+            current = part
+        else:
+            current += sep + part
+    out.append(current)
+    return out
+
+
+_GROUP = re.compile(r"[^\s\-]+")
+
+
 def _split_run(run: str) -> list[str]:
-    """Whitespace-separated groups joined until they hold a number's worth of digits (10, or 11 with 84)."""
-    out, current = [], ""
-    for token in run.split():
-        current = f"{current} {token}".strip()
-        digits = sum(c.isdigit() for c in current)
+    """Groups (parted by spaces or dashes) joined, as written, until they hold a number's worth of digits
+    (10, or 11 with 84): "0912 345 678 0987 654 321" and "0912-345-678-0987-654-321" are two numbers."""
+    out, start = [], None
+    for match in _GROUP.finditer(run):
+        start = match.start() if start is None else start
+        current = run[start:match.end()]
+        digits = _digits(current)
         if digits >= 10 and (try_normalise_phone(current) is not None or digits >= 11):
             out.append(current)
-            current = ""
-    if current:
-        out.append(current)
+            start = None
+    if start is not None:
+        out.append(run[start:].strip())
     return out
 
 

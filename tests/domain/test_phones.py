@@ -9,6 +9,7 @@ from motcua.domain.phones import (
     OLD_TO_NEW_PREFIX,
     InvalidPhone,
     Phone,
+    first_mobile,
     normalise_phone,
     try_normalise_phone,
 )
@@ -184,3 +185,54 @@ def test_phone_is_a_value_usable_as_dict_key() -> None:
 def test_phone_cannot_be_built_around_validation(national: str) -> None:
     with pytest.raises(InvalidPhone):
         Phone(national)
+
+
+# first_mobile: several numbers in one field, joined by dashes as often as by commas or slashes.
+SEVERAL_NUMBERS = [
+    ("0912345678-0987654321", "0912345678", 1, 2),
+    ("0912345678 - 0987654321", "0912345678", 1, 2),
+    ("02583822123-0912345678", "0912345678", 2, 2),
+    ("0258 3822 123 - 0912 345 678", "0912345678", 2, 2),
+    ("3822123 - 0912345678", "0912345678", 2, 2),
+    ("3822123-0912345678", "0912345678", 2, 2),
+    ("0258-3822123-0912345678", "0912345678", 2, 2),
+    ("0912345678/0987654321", "0912345678", 1, 2),
+    ("0912345678,0987654321", "0912345678", 1, 2),
+    ("0912345678;0987654321", "0912345678", 1, 2),
+    ("0912-345-678-0987-654-321", "0912345678", 1, 2),
+    ("0912-345-678 - 0987-654-321", "0912345678", 1, 2),
+    ("0912.345.678 - 0987.654.321", "0912345678", 1, 2),
+    ("+84 912 345 678 - 0987 654 321", "0912345678", 1, 2),
+    ("0912 345 678 0987 654 321", "0912345678", 1, 2),
+    ("0987654321-0912345678 (Zalo)", "0987654321", 1, 2),
+    ("ĐT: 3822123 - 0912345678 (di động)", "0912345678", 2, 2),
+    ("０９１２３４５６７８－０９８７６５４３２１", "0912345678", 1, 2),
+]
+
+# One number written with dashes, dots or spaces inside: read as one number, not cut at its dashes.
+ONE_NUMBER = [
+    "0912-345-678", "0912.345.678", "0912 345 678", "+84 912 345 678", "+84-912-345-678", "84-912-345-678",
+    "0912-345678", "091-234-5678", "0912345-678", "(+84) 912-345-678", "+84 (0) 912-345-678", "0168-912-3456",
+]
+
+
+@pytest.mark.parametrize("raw, national, place, count", SEVERAL_NUMBERS)
+def test_first_mobile_of_several_numbers(raw: str, national: str, place: int, count: int) -> None:
+    phone, got_place, got_count = first_mobile(raw)
+    assert (phone.national, got_place, got_count) == (national, place, count)
+
+
+@pytest.mark.parametrize("raw", ONE_NUMBER)
+def test_one_number_with_dashes_inside_is_one_number(raw: str) -> None:
+    phone, place, count = first_mobile(raw)
+    assert (place, count) == (1, 1)
+    assert phone == normalise_phone(raw)
+
+
+@pytest.mark.parametrize("raw", [
+    "0258 3822 123", "02583822123-02583822124", "3822123-3822124", "3822123 - 0258 3822 124",
+    "12345678-87654321", "0912-345", "0123456789-0123456789", "+1 415 555 0100 - +44 20 7946 0958",
+    "không có", "", None,
+])
+def test_a_field_without_a_valid_mobile_gives_none(raw: str | None) -> None:
+    assert first_mobile(raw) is None
