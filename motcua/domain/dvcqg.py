@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,9 @@ from motcua.domain.steps import display_step, is_result_step, is_supplement_step
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MIN_YEAR, MAX_YEAR = 2000, 2099
+# Step times written by older modules in the Vietnamese display form; read only where an unreadable time
+# costs nothing but the step's place (QuaTrinhXuLy), never for a required field.
+STEP_TIME_DISPLAY_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y")
 
 
 class RecordError(ValueError):
@@ -35,24 +39,44 @@ def _as_text(value: Any, field_name: str) -> str:
     return str(value).strip()
 
 
-def parse_date(value: Any, field_name: str, required: bool = False) -> datetime | None:
-    """``yyyyMMddHHmmss`` local time (also accepts ``yyyyMMdd``); empty string = not set."""
+def _parse(value: Any, field_name: str, required: bool, formats: tuple[str, ...] = ()) -> tuple[datetime | None, bool]:
+    """The time and whether it was a bare date (``yyyyMMdd``), which some fields read as the end of that day."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise RecordError(field_name, "bắt buộc (định dạng yyyyMMddHHmmss)")
-        return None
+        return None, False
     text = _as_text(value, field_name)
-    for fmt in ("%Y%m%d%H%M%S", "%Y%m%d"):
-        if len(text) == len(datetime(2000, 1, 1).strftime(fmt)) and text.isdigit():
+    for fmt in ("%Y%m%d%H%M%S", "%Y%m%d", *formats):
+        if len(text) == len(datetime(2000, 1, 1).strftime(fmt)) and (text.isdigit() or fmt in formats):
             try:
                 parsed = datetime.strptime(text, fmt).replace(tzinfo=LOCAL_TZ)
             except ValueError:
-                break
+                continue
             if not MIN_YEAR <= parsed.year <= MAX_YEAR:
                 # 00010101 or 99991231 are placeholders or typos; the working-time calendar would overflow.
                 raise RecordError(field_name, f"năm {parsed.year} ngoài khoảng {MIN_YEAR}–{MAX_YEAR}")
-            return parsed
+            return parsed, "%H" not in fmt
     raise RecordError(field_name, f"ngày giờ không hợp lệ {text[:20]!r} (định dạng yyyyMMddHHmmss)")
+
+
+def parse_date(value: Any, field_name: str, required: bool = False) -> datetime | None:
+    """``yyyyMMddHHmmss`` local time (also accepts ``yyyyMMdd``, read as 00:00); empty string = not set.
+
+    Only the documented forms: a required field in another form is refused with the field named, so the
+    sender learns of it instead of our guessing a day and month."""
+    return _parse(value, field_name, required)[0]
+
+
+def parse_step_time(value: Any) -> datetime | None:
+    """A ``QuaTrinhXuLy.ThoiDiemXuLy`` usable for ordering, or None.
+
+    Besides the documented forms, ``dd/MM/yyyy HH:mm:ss`` (older modules' display form) is read. A time that
+    cannot be read gives None: the step stays in the history but neither orders the record nor becomes the
+    current step."""
+    try:
+        return _parse(value, "QuaTrinhXuLy.ThoiDiemXuLy", False, STEP_TIME_DISPLAY_FORMATS)[0]
+    except RecordError:
+        return None
 
 
 def _clean(value: str, field_name: str, max_len: int) -> str:
@@ -110,10 +134,10 @@ class SyncRecord:
     finished_at: datetime | None  # NgayKetThucXuLy
     returned_at: datetime | None  # NgayTra
     unit: str  # DonViXuLy
-    last_step: str | None = None  # the newest QuaTrinhXuLy step (by its time), when given
+    last_step: str | None = None  # the current QuaTrinhXuLy step (current_step), when given
     last_step_at: datetime | None = None  # its ThoiDiemXuLy, when given and readable
     new_appointment: datetime | None = None  # NgayHenTraMoi of the newest DanhSachHoSoBoSung entry
-    steps: tuple[Step, ...] = ()  # oldest first, by ThoiDiemXuLy
+    steps: tuple[Step, ...] = ()  # as they happened (_steps); untimed ones beside their listed neighbours
     supplements: tuple[SupplementRequest, ...] = ()  # oldest request first
     national_state: DossierState | None = None  # TrangThaiHoSo as sent, before reading the rest
     extra: dict = field(default_factory=dict)
@@ -151,26 +175,51 @@ class SyncRecord:
 
 
 def _steps(raw: Any) -> tuple[Step, ...]:
-    """Steps ordered by their own times, not by their place in the list: some software lists newest first.
-    Steps without a readable time keep their place relative to each other after the timed ones."""
+    """The steps in the order they happened, read from their own times: some software lists newest first.
+
+    The list's direction is read from its timed steps (more steps older than the one listed before them:
+    newest first), and steps with the same time keep that direction — "Trả kết quả" listed before "Phê
+    duyệt" at the same minute in a newest-first list is the later one. Without enough times to tell, the list
+    is taken oldest first. A step without a usable time (see :func:`parse_step_time`) stays where the list puts
+    it, after the timed step before it; :func:`current_step` never picks it over a timed one."""
     if not isinstance(raw, list):
         return ()
-    steps = []
-    for position, entry in enumerate(raw[:500]):
+    listed: list[Step] = []
+    for entry in raw[:500]:
         if not isinstance(entry, dict):
             continue
         name = entry.get("NoiDungXuLy") or entry.get("TenBuoc") or entry.get("BuocXuLy") or ""
         if not isinstance(name, (str, int)):
             continue
         name = display_step(_clean(_as_text(name, "QuaTrinhXuLy.NoiDungXuLy"), "QuaTrinhXuLy.NoiDungXuLy", 2000))
-        try:
-            at = parse_date(entry.get("ThoiDiemXuLy"), "QuaTrinhXuLy.ThoiDiemXuLy")
-        except RecordError:
-            at = None  # an unreadable time only loses this step's place in the order; the record stays valid
         if name:
-            steps.append((at is None, at, position, Step(name[:255], at)))
-    steps.sort(key=lambda s: (s[0], s[1] or datetime.min.replace(tzinfo=LOCAL_TZ), s[2]))
-    return tuple(s[3] for s in steps)
+            listed.append(Step(name[:255], parse_step_time(entry.get("ThoiDiemXuLy"))))
+    times = [s.at for s in listed if s.at is not None]
+    older = sum(1 for a, b in pairwise(times) if b < a)
+    newer = sum(1 for a, b in pairwise(times) if b > a)
+    if older > newer:
+        listed.reverse()  # now oldest first, and steps with equal times in the order they happened
+    # Each timed step carries the untimed ones the list puts right after it; sorting the timed steps (a stable
+    # sort keeps equal times in list order) keeps the untimed ones beside their neighbour.
+    lead: list[Step] = []
+    groups: list[list[Step]] = []
+    for step in listed:
+        if step.at is None:
+            (groups[-1] if groups else lead).append(step)
+        else:
+            groups.append([step])
+    groups.sort(key=lambda g: g[0].at)  # type: ignore[arg-type,return-value]
+    return tuple(lead + [step for group in groups for step in group])
+
+
+def current_step(steps: tuple[Step, ...]) -> Step | None:
+    """The step the dossier is at: the latest timed step; only when no step has a usable time, the last listed.
+    A step whose time cannot be read may be old (an older module's format) and must not hide a later
+    "Trả kết quả"."""
+    timed = [s for s in steps if s.at is not None]
+    if timed:
+        return timed[-1]
+    return steps[-1] if steps else None
 
 
 def _supplements(raw: Any) -> tuple[SupplementRequest, ...]:
@@ -242,7 +291,8 @@ def whole_record_state(
         return national
     if returned_at is not None:
         return DossierState.RETURNED
-    newest = steps[-1].name if steps else None
+    current = current_step(steps)
+    newest = current.name if current else None
     if finished_at is not None or is_result_step(newest):
         return DossierState.RESULT_READY
     if supplements and supplements[-1].answered_at is None:
@@ -270,6 +320,7 @@ def parse_record(record: Any) -> SyncRecord:
         raise RecordError("NgayHenTra", "trước NgayTiepNhan")
     finished_at = parse_date(record.get("NgayKetThucXuLy"), "NgayKetThucXuLy")
     returned_at = parse_date(record.get("NgayTra"), "NgayTra")
+    current = current_step(steps)
     new_appointment = _new_appointment(record.get("DanhSachHoSoBoSung") or [])
     return SyncRecord(
         code=_text(record, "MaHoSo", required=True, max_len=64),
@@ -283,8 +334,8 @@ def parse_record(record: Any) -> SyncRecord:
         finished_at=finished_at,
         returned_at=returned_at,
         unit=_text(record, "DonViXuLy", max_len=255),
-        last_step=steps[-1].name if steps else None,
-        last_step_at=steps[-1].at if steps else None,
+        last_step=current.name if current else None,
+        last_step_at=current.at if current else None,
         new_appointment=new_appointment,
         steps=steps,
         supplements=supplements,

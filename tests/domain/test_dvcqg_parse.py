@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from motcua.domain.dvcqg import RecordError, parse_date, parse_progress, parse_record
+from motcua.domain.dvcqg import RecordError, parse_date, parse_progress, parse_record, parse_step_time
 from motcua.domain.states import DossierState
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -96,3 +96,104 @@ def test_an_integer_too_long_to_print_is_a_record_error_naming_the_field():
     with pytest.raises(RecordError) as err:
         parse_record({"MaHoSo": huge, "TrangThaiHoSo": 2, "NgayTiepNhan": "20261123090000", "MaTTHC": "1"})
     assert err.value.field == "MaHoSo"
+
+
+# --- Steps listed newest first with equal times --------------------------------------------------------------
+
+
+def steps(*pairs) -> list[dict]:
+    return [{"ThoiDiemXuLy": t, "NoiDungXuLy": n} for t, n in pairs]
+
+
+NEWEST_FIRST_DAYS = steps(("20261008", "Trả kết quả"), ("20261008", "Phê duyệt"), ("20261006", "Thẩm định hồ sơ"),
+                          ("20261005", "Tiếp nhận hồ sơ"))
+NEWEST_FIRST_SECONDS = steps(("20261008100000", "Trả kết quả"), ("20261008100000", "Phê duyệt"),
+                             ("20261006090000", "Thẩm định hồ sơ"), ("20261005090000", "Tiếp nhận hồ sơ"))
+
+
+@pytest.mark.parametrize("listed", [NEWEST_FIRST_DAYS, NEWEST_FIRST_SECONDS], ids=["days", "seconds"])
+def test_newest_first_list_with_a_tie_puts_the_earlier_entry_last(listed):
+    r = parse_record(rec(QuaTrinhXuLy=listed))
+    assert [s.name for s in r.steps] == ["Tiếp nhận hồ sơ", "Thẩm định hồ sơ", "Phê duyệt", "Trả kết quả"]
+    assert r.last_step == "Trả kết quả" and r.state == DossierState.RESULT_READY
+
+
+@pytest.mark.parametrize("listed", [list(reversed(NEWEST_FIRST_DAYS)), list(reversed(NEWEST_FIRST_SECONDS))],
+                         ids=["days", "seconds"])
+def test_oldest_first_list_with_a_tie_puts_the_later_entry_last(listed):
+    r = parse_record(rec(QuaTrinhXuLy=listed))
+    assert [s.name for s in r.steps] == ["Tiếp nhận hồ sơ", "Thẩm định hồ sơ", "Phê duyệt", "Trả kết quả"]
+    assert r.last_step == "Trả kết quả" and r.state == DossierState.RESULT_READY
+
+
+def test_oldest_first_tie_where_the_result_is_not_last_is_not_a_result():
+    r = parse_record(rec(QuaTrinhXuLy=steps(("20261005", "Tiếp nhận hồ sơ"), ("20261008", "Trả kết quả"),
+                                            ("20261008", "Phê duyệt"))))
+    assert r.last_step == "Phê duyệt" and r.state == DossierState.PROCESSING
+
+
+def test_a_newest_first_list_with_one_step_out_of_place_is_still_newest_first():
+    r = parse_record(rec(QuaTrinhXuLy=steps(("20261009", "Trả kết quả"), ("20261009", "Phê duyệt"),
+                                            ("20261006", "Thẩm định hồ sơ"), ("20261007", "Lấy ý kiến"),
+                                            ("20261005", "Tiếp nhận hồ sơ"))))
+    assert r.last_step == "Trả kết quả"
+    assert [s.name for s in r.steps][:3] == ["Tiếp nhận hồ sơ", "Thẩm định hồ sơ", "Lấy ý kiến"]
+
+
+def test_all_steps_at_the_same_time_are_read_in_list_order():
+    r = parse_record(rec(QuaTrinhXuLy=steps(("20261008", "Phê duyệt"), ("20261008", "Trả kết quả"))))
+    assert r.last_step == "Trả kết quả"
+
+
+# --- Steps whose time cannot be read --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", ["?", "2026-10-09 09:00", "10/09/2026 9h", "", None, "20261345090000"])
+def test_an_untimed_step_never_hides_a_later_timed_result(bad):
+    r = parse_record(rec(QuaTrinhXuLy=[{"ThoiDiemXuLy": "20261008100000", "NoiDungXuLy": "Trả kết quả"},
+                                       {"ThoiDiemXuLy": bad, "NoiDungXuLy": "Lưu hồ sơ"}]))
+    assert r.last_step == "Trả kết quả" and r.last_step_at == datetime(2026, 10, 8, 10, 0, tzinfo=HCM)
+    assert r.state == DossierState.RESULT_READY
+    assert [s.name for s in r.steps] == ["Trả kết quả", "Lưu hồ sơ"]  # kept in the history where listed
+
+
+def test_an_untimed_step_keeps_its_place_beside_its_listed_neighbour():
+    r = parse_record(rec(QuaTrinhXuLy=steps(("20261008100000", "Trả kết quả"), ("?", "Ký số"),
+                                            ("20261007090000", "Phê duyệt"), ("20261005090000", "Tiếp nhận hồ sơ"))))
+    assert [s.name for s in r.steps] == ["Tiếp nhận hồ sơ", "Phê duyệt", "Ký số", "Trả kết quả"]
+    assert r.last_step == "Trả kết quả"
+
+
+def test_an_untimed_result_step_after_timed_steps_is_not_the_current_step():
+    r = parse_record(rec(QuaTrinhXuLy=steps(("20261006090000", "Thẩm định hồ sơ"), ("mai", "Trả kết quả"))))
+    assert r.last_step == "Thẩm định hồ sơ" and r.state == DossierState.PROCESSING
+
+
+def test_without_any_readable_time_the_last_listed_step_is_current():
+    r = parse_record(rec(QuaTrinhXuLy=steps(("?", "Tiếp nhận hồ sơ"), ("", "Thẩm định hồ sơ"))))
+    assert r.last_step == "Thẩm định hồ sơ" and r.last_step_at is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("05/10/2026 09:00:00", datetime(2026, 10, 5, 9, 0, tzinfo=HCM)),
+    ("05/10/2026", datetime(2026, 10, 5, tzinfo=HCM)),
+    ("20261005090000", datetime(2026, 10, 5, 9, 0, tzinfo=HCM)),
+    ("31/02/2026 09:00:00", None),
+    ("5/10/2026 9:00:00", None),
+    ("2026-10-05T09:00:00", None),
+])
+def test_step_times_also_read_the_vietnamese_display_form(text, expected):
+    assert parse_step_time(text) == expected
+
+
+def test_a_step_in_the_display_form_is_ordered_by_its_time():
+    r = parse_record(rec(QuaTrinhXuLy=steps(("05/10/2026 09:00:00", "Tiếp nhận hồ sơ"),
+                                            ("20261008100000", "Trả kết quả"))))
+    assert [s.at for s in r.steps] == [datetime(2026, 10, 5, 9, 0, tzinfo=HCM), datetime(2026, 10, 8, 10, 0, tzinfo=HCM)]
+    assert r.last_step == "Trả kết quả" and r.state == DossierState.RESULT_READY
+
+
+@pytest.mark.parametrize("field", ["NgayTiepNhan", "NgayKetThucXuLy", "NgayTra", "NgayHenTra"])
+def test_required_and_record_times_keep_the_documented_forms_only(field):
+    with pytest.raises(RecordError) as e:
+        parse_record(rec(**{field: "05/10/2026 09:00:00"}))
+    assert e.value.field == field
