@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from motcua.domain import freetext
+from motcua.domain.calendar import DAY_END
 from motcua.domain.states import DossierState
 from motcua.domain.steps import display_step, is_result_step, is_supplement_step
 
@@ -65,6 +66,16 @@ def parse_date(value: Any, field_name: str, required: bool = False) -> datetime 
     Only the documented forms: a required field in another form is refused with the field named, so the
     sender learns of it instead of our guessing a day and month."""
     return _parse(value, field_name, required)[0]
+
+
+def parse_appointment(value: Any, field_name: str) -> datetime | None:
+    """An appointment (``NgayHenTra``, ``NgayHenTraMoi``, ``NgayKetThucTheoQuyDinh``): a bare date means the
+    end of that day's working hours (:data:`motcua.domain.calendar.DAY_END`), not midnight — "hẹn trả ngày
+    12/10" is kept by a result handed over at 10:00 that day, and the citizen is never told to come at 00:00."""
+    parsed, date_only = _parse(value, field_name, required=False)
+    if parsed is not None and date_only:
+        parsed = parsed.replace(hour=DAY_END.hour, minute=DAY_END.minute)
+    return parsed
 
 
 def parse_step_time(value: Any) -> datetime | None:
@@ -235,7 +246,7 @@ def _supplements(raw: Any) -> tuple[SupplementRequest, ...]:
         for name in ("NgayYeuCauBoSung", "NgayBoSung"):
             requested = requested or parse_date(entry.get(name), f"DanhSachHoSoBoSung.{name}")
         received = parse_date(entry.get("NgayTiepNhanBoSung"), "DanhSachHoSoBoSung.NgayTiepNhanBoSung")
-        new_appointment = parse_date(entry.get("NgayHenTraMoi"), "DanhSachHoSoBoSung.NgayHenTraMoi")
+        new_appointment = parse_appointment(entry.get("NgayHenTraMoi"), "DanhSachHoSoBoSung.NgayHenTraMoi")
         if requested is not None:
             out.append((requested, position, SupplementRequest(requested, received, new_appointment)))
     out.sort(key=lambda s: (s[0], s[1]))
@@ -249,7 +260,7 @@ def _new_appointment(raw: Any) -> datetime | None:
     found = None
     for entry in raw[:100]:
         if isinstance(entry, dict):
-            found = parse_date(entry.get("NgayHenTraMoi"), "DanhSachHoSoBoSung.NgayHenTraMoi") or found
+            found = parse_appointment(entry.get("NgayHenTraMoi"), "DanhSachHoSoBoSung.NgayHenTraMoi") or found
     return found
 
 
@@ -315,7 +326,7 @@ def parse_record(record: Any) -> SyncRecord:
     steps = _steps(record.get("QuaTrinhXuLy") or [])
     supplements = with_answers(_supplements(record.get("DanhSachHoSoBoSung") or []), steps, national)
     received = parse_date(record.get("NgayTiepNhan"), "NgayTiepNhan", required=True)
-    appointment = parse_date(record.get("NgayHenTra"), "NgayHenTra")
+    appointment = parse_appointment(record.get("NgayHenTra"), "NgayHenTra")
     if appointment is not None and received is not None and appointment < received:
         raise RecordError("NgayHenTra", "trước NgayTiepNhan")
     finished_at = parse_date(record.get("NgayKetThucXuLy"), "NgayKetThucXuLy")
@@ -369,5 +380,5 @@ def parse_progress(record: Any) -> ProgressRecord:
         at=parse_date(record.get("ThoiDiemXuLy"), "ThoiDiemXuLy", required=True),  # type: ignore[arg-type]
         step=step,
         state=state,
-        deadline=parse_date(record.get("NgayKetThucTheoQuyDinh"), "NgayKetThucTheoQuyDinh"),
+        deadline=parse_appointment(record.get("NgayKetThucTheoQuyDinh"), "NgayKetThucTheoQuyDinh"),
     )

@@ -7,7 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from motcua.domain.dvcqg import RecordError, parse_date, parse_progress, parse_record, parse_step_time
+from motcua.domain.dvcqg import (
+    RecordError,
+    parse_appointment,
+    parse_date,
+    parse_progress,
+    parse_record,
+    parse_step_time,
+)
 from motcua.domain.states import DossierState
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -197,3 +204,35 @@ def test_required_and_record_times_keep_the_documented_forms_only(field):
     with pytest.raises(RecordError) as e:
         parse_record(rec(**{field: "05/10/2026 09:00:00"}))
     assert e.value.field == field
+
+
+# --- A date-only appointment ----------------------------------------------------------------------------------
+
+def test_a_date_only_appointment_is_the_end_of_that_working_day():
+    assert parse_appointment("20261012", "NgayHenTra") == datetime(2026, 10, 12, 17, 0, tzinfo=HCM)
+    assert parse_appointment("20261012090000", "NgayHenTra") == datetime(2026, 10, 12, 9, 0, tzinfo=HCM)
+    assert parse_appointment("20261012000000", "NgayHenTra") == datetime(2026, 10, 12, 0, 0, tzinfo=HCM)  # as sent
+    assert parse_appointment("", "NgayHenTra") is None
+    with pytest.raises(RecordError):
+        parse_appointment("12/10/2026", "NgayHenTra")
+
+
+def test_date_only_appointment_fields_of_records():
+    r = parse_record(rec(NgayHenTra="20261012", DanhSachHoSoBoSung=[
+        {"NgayYeuCauBoSung": "20261007090000", "NgayTiepNhanBoSung": "20261008090000", "NgayHenTraMoi": "20261015"}]))
+    assert r.appointment_at == datetime(2026, 10, 12, 17, 0, tzinfo=HCM)
+    assert r.new_appointment == datetime(2026, 10, 15, 17, 0, tzinfo=HCM)
+    assert r.supplements[0].new_appointment == datetime(2026, 10, 15, 17, 0, tzinfo=HCM)
+    p = parse_progress({"MaHoSo": "HS-1", "ThoiDiemXuLy": "20261006090000", "NgayKetThucTheoQuyDinh": "20261012"})
+    assert p.deadline == datetime(2026, 10, 12, 17, 0, tzinfo=HCM)
+
+
+def test_a_date_only_appointment_on_the_day_received_is_not_before_it():
+    r = parse_record(rec(NgayTiepNhan="20261005090000", NgayHenTra="20261005"))
+    assert r.appointment_at == datetime(2026, 10, 5, 17, 0, tzinfo=HCM)
+
+
+def test_other_date_only_fields_keep_midnight():
+    r = parse_record(rec(NgayTiepNhan="20261005", NgayKetThucXuLy="20261009", NgayHenTra="20261012090000"))
+    assert r.received_at == datetime(2026, 10, 5, tzinfo=HCM)
+    assert r.finished_at == datetime(2026, 10, 9, tzinfo=HCM)
