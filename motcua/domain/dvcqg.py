@@ -9,7 +9,7 @@ senders add fields such as ``NgayNopHoSo``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,9 +21,22 @@ from motcua.domain.steps import display_step, is_result_step, is_supplement_step
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MIN_YEAR, MAX_YEAR = 2000, 2099
+# How far ahead of our clock a record's time may be: the bound the events API puts on ``at`` (clocks of
+# one-stop servers drift a little). Further ahead is a typo (2062 for 2026); taken as the record's time it
+# would make every later record look older, and the dossier would stop moving.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 # Step times written by older modules in the Vietnamese display form; read only where an unreadable time
 # costs nothing but the step's place (QuaTrinhXuLy), never for a required field.
 STEP_TIME_DISPLAY_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y")
+
+
+def _now(now: datetime | None) -> datetime:
+    """The caller's clock, or the machine's when none is given (parsing stays pure when callers pass it)."""
+    return now if now is not None else datetime.now(LOCAL_TZ)
+
+
+def _too_far_ahead(at: datetime | None, now: datetime) -> bool:
+    return at is not None and at > now + FUTURE_TOLERANCE
 
 
 class RecordError(ValueError):
@@ -78,16 +91,25 @@ def parse_appointment(value: Any, field_name: str) -> datetime | None:
     return parsed
 
 
-def parse_step_time(value: Any) -> datetime | None:
+def parse_step_time(value: Any, now: datetime | None = None) -> datetime | None:
     """A ``QuaTrinhXuLy.ThoiDiemXuLy`` usable for ordering, or None.
 
     Besides the documented forms, ``dd/MM/yyyy HH:mm:ss`` (older modules' display form) is read. A time that
-    cannot be read gives None: the step stays in the history but neither orders the record nor becomes the
-    current step."""
+    cannot be read, or lies more than :data:`FUTURE_TOLERANCE` ahead of ``now`` (a typo in the year), gives
+    None: the step stays in the history but neither orders the record nor becomes the current step."""
     try:
-        return _parse(value, "QuaTrinhXuLy.ThoiDiemXuLy", False, STEP_TIME_DISPLAY_FORMATS)[0]
+        at = _parse(value, "QuaTrinhXuLy.ThoiDiemXuLy", False, STEP_TIME_DISPLAY_FORMATS)[0]
     except RecordError:
         return None
+    return None if _too_far_ahead(at, _now(now)) else at
+
+
+def _not_ahead(at: datetime | None, field_name: str, now: datetime) -> datetime | None:
+    """A time that orders the record (finish, return, progress step): one far in the future is refused with
+    the field named, as the events API refuses it, rather than freezing the dossier at that date."""
+    if _too_far_ahead(at, now):
+        raise RecordError(field_name, "ở tương lai (kiểm tra năm)")
+    return at
 
 
 def _clean(value: str, field_name: str, max_len: int) -> str:
@@ -146,7 +168,7 @@ class SyncRecord:
     returned_at: datetime | None  # NgayTra
     unit: str  # DonViXuLy
     last_step: str | None = None  # the current QuaTrinhXuLy step (current_step), when given
-    last_step_at: datetime | None = None  # its ThoiDiemXuLy, when given and readable
+    last_step_at: datetime | None = None  # its ThoiDiemXuLy, when given, readable and not in the future
     new_appointment: datetime | None = None  # NgayHenTraMoi of the newest DanhSachHoSoBoSung entry
     steps: tuple[Step, ...] = ()  # as they happened (_steps); untimed ones beside their listed neighbours
     supplements: tuple[SupplementRequest, ...] = ()  # oldest request first
@@ -185,7 +207,7 @@ class SyncRecord:
         return None
 
 
-def _steps(raw: Any) -> tuple[Step, ...]:
+def _steps(raw: Any, now: datetime | None = None) -> tuple[Step, ...]:
     """The steps in the order they happened, read from their own times: some software lists newest first.
 
     The list's direction is read from its timed steps (more steps older than the one listed before them:
@@ -204,7 +226,7 @@ def _steps(raw: Any) -> tuple[Step, ...]:
             continue
         name = display_step(_clean(_as_text(name, "QuaTrinhXuLy.NoiDungXuLy"), "QuaTrinhXuLy.NoiDungXuLy", 2000))
         if name:
-            listed.append(Step(name[:255], parse_step_time(entry.get("ThoiDiemXuLy"))))
+            listed.append(Step(name[:255], parse_step_time(entry.get("ThoiDiemXuLy"), now)))
     times = [s.at for s in listed if s.at is not None]
     older = sum(1 for a, b in pairwise(times) if b < a)
     newer = sum(1 for a, b in pairwise(times) if b > a)
@@ -233,9 +255,12 @@ def current_step(steps: tuple[Step, ...]) -> Step | None:
     return steps[-1] if steps else None
 
 
-def _supplements(raw: Any) -> tuple[SupplementRequest, ...]:
+def _supplements(raw: Any, now: datetime | None = None) -> tuple[SupplementRequest, ...]:
     """Supplement requests with a request time, oldest first (an entry without one cannot be placed in the
-    dossier's history and is not taken as a request: a wrong "cần bổ sung" SMS is worse than none)."""
+    dossier's history and is not taken as a request: a wrong "cần bổ sung" SMS is worse than none). A request
+    or answer time far in the future (a typo in the year) counts as not given, for the same reason and so
+    that it does not make the record look newer than every later one."""
+    clock = _now(now)
     if not isinstance(raw, list):
         return ()
     out = []
@@ -247,7 +272,9 @@ def _supplements(raw: Any) -> tuple[SupplementRequest, ...]:
             requested = requested or parse_date(entry.get(name), f"DanhSachHoSoBoSung.{name}")
         received = parse_date(entry.get("NgayTiepNhanBoSung"), "DanhSachHoSoBoSung.NgayTiepNhanBoSung")
         new_appointment = parse_appointment(entry.get("NgayHenTraMoi"), "DanhSachHoSoBoSung.NgayHenTraMoi")
-        if requested is not None:
+        if _too_far_ahead(received, clock):
+            received = None
+        if requested is not None and not _too_far_ahead(requested, clock):
             out.append((requested, position, SupplementRequest(requested, received, new_appointment)))
     out.sort(key=lambda s: (s[0], s[1]))
     return tuple(s[2] for s in out)
@@ -316,21 +343,24 @@ def whole_record_state(
     return national
 
 
-def parse_record(record: Any) -> SyncRecord:
+def parse_record(record: Any, now: datetime | None = None) -> SyncRecord:
+    """One ``DongBoHoSoMC`` record. ``now`` (aware; default: the machine's clock) bounds how far ahead a time
+    may be: step and supplement times beyond it are not used, a finish or return time beyond it is refused."""
+    clock = _now(now)
     if not isinstance(record, dict):
         raise RecordError("data[]", "mỗi hồ sơ phải là một đối tượng JSON")
     try:
         national = DossierState.from_national(record.get("TrangThaiHoSo", ""))
     except ValueError as e:
         raise RecordError("TrangThaiHoSo", str(e)) from None
-    steps = _steps(record.get("QuaTrinhXuLy") or [])
-    supplements = with_answers(_supplements(record.get("DanhSachHoSoBoSung") or []), steps, national)
+    steps = _steps(record.get("QuaTrinhXuLy") or [], clock)
+    supplements = with_answers(_supplements(record.get("DanhSachHoSoBoSung") or [], clock), steps, national)
     received = parse_date(record.get("NgayTiepNhan"), "NgayTiepNhan", required=True)
     appointment = parse_appointment(record.get("NgayHenTra"), "NgayHenTra")
     if appointment is not None and received is not None and appointment < received:
         raise RecordError("NgayHenTra", "trước NgayTiepNhan")
-    finished_at = parse_date(record.get("NgayKetThucXuLy"), "NgayKetThucXuLy")
-    returned_at = parse_date(record.get("NgayTra"), "NgayTra")
+    finished_at = _not_ahead(parse_date(record.get("NgayKetThucXuLy"), "NgayKetThucXuLy"), "NgayKetThucXuLy", clock)
+    returned_at = _not_ahead(parse_date(record.get("NgayTra"), "NgayTra"), "NgayTra", clock)
     current = current_step(steps)
     new_appointment = _new_appointment(record.get("DanhSachHoSoBoSung") or [])
     return SyncRecord(
@@ -365,7 +395,11 @@ class ProgressRecord:
     deadline: datetime | None
 
 
-def parse_progress(record: Any) -> ProgressRecord:
+def parse_progress(record: Any, now: datetime | None = None) -> ProgressRecord:
+    """One ``CapNhatTienDoHoSoMC`` record. Its ``ThoiDiemXuLy`` is the update's only time: one more than
+    :data:`FUTURE_TOLERANCE` ahead of ``now`` (default: the machine's clock) is refused with the field named,
+    as the events API refuses such an ``at``; taken, it would make every later update look stale."""
+    clock = _now(now)
     if not isinstance(record, dict):
         raise RecordError("data[]", "mỗi bản ghi phải là một đối tượng JSON")
     state = None
@@ -377,7 +411,8 @@ def parse_progress(record: Any) -> ProgressRecord:
     step = display_step(_text(record, "NoiDungXuLy", max_len=2000))[:255] or None
     return ProgressRecord(
         code=_text(record, "MaHoSo", required=True, max_len=64),
-        at=parse_date(record.get("ThoiDiemXuLy"), "ThoiDiemXuLy", required=True),  # type: ignore[arg-type]
+        at=_not_ahead(parse_date(record.get("ThoiDiemXuLy"), "ThoiDiemXuLy", required=True),  # type: ignore[arg-type]
+                      "ThoiDiemXuLy", clock),
         step=step,
         state=state,
         deadline=parse_appointment(record.get("NgayKetThucTheoQuyDinh"), "NgayKetThucTheoQuyDinh"),
