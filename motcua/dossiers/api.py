@@ -528,9 +528,9 @@ def dvcqg_sync(request, payload: SyncIn):
         try:
             with transaction.atomic():
                 if payload.service == "DongBoHoSoMC":
-                    status = sync.apply_record(parse_record(record), key)
+                    status = sync.apply_record(parse_record(record, now=timezone.now()), key)
                 else:
-                    status = sync.apply_progress(parse_progress(record), key)
+                    status = sync.apply_progress(parse_progress(record, now=timezone.now()), key)
             results.append({"index": index, "MaHoSo": str(code), "status": status})
         except RecordError as e:
             results.append(_rejected(index, code, e.field, e.message))
