@@ -34,7 +34,7 @@ from motcua.domain.receipt_codes import normalise_access_code
 from motcua.domain.smstext import format_appointment_date
 from motcua.domain.states import DossierState
 from motcua.dossiers.models import Agency, Dossier, DossierEvent
-from motcua.lookup.replies import find_dossier
+from motcua.lookup.replies import find_dossier, shown_step
 
 DEFAULT_RATE_LIMIT = 10
 DEFAULT_RATE_WINDOW = 60
@@ -139,7 +139,7 @@ def public_status(dossier: Dossier, now: datetime | None = None) -> PublicStatus
         procedure=dossier.procedure.name,
         agency=dossier.agency.name,
         agency_now=current.name if current.pk != dossier.agency.pk else "",
-        current_step=dossier.current_step,
+        current_step=shown_step(dossier),
         on_time=on_time.value,
         on_time_label=on_time.label,
         state=pgettext("dossier state", dossier.state_enum.label),

@@ -42,6 +42,7 @@ from motcua.domain.smstext import (
     format_appointment_date,
     render_template,
 )
+from motcua.domain.states import DossierState
 from motcua.dossiers.models import Agency, Dossier
 from motcua.messaging.models import Kind, Template
 from motcua.messaging.outbox import template_text
@@ -138,6 +139,17 @@ def on_time_label(dossier: Dossier, now: datetime) -> str:
     return dossier.on_time(now).label
 
 
+# Closed without a result: the step the dossier stopped at is not where it "is now"; the state is.
+CLOSED_WITHOUT_RESULT = frozenset({DossierState.WITHDRAWN, DossierState.STOPPED, DossierState.REJECTED})
+
+
+def shown_step(dossier: Dossier) -> str:
+    """The step a citizen is told the dossier is at: for a dossier withdrawn, stopped or refused, that state
+    (otherwise a record whose last step was "Trả kết quả" would announce a result that will not come)."""
+    state = dossier.state_enum
+    return state.label if state in CLOSED_WITHOUT_RESULT else dossier.current_step
+
+
 def lookup_sentence(dossier: Dossier, now: datetime | None = None) -> str:
     """``Hồ sơ của quý Ông/Bà ({code}) hiện đang ở bước {step}, trạng thái hồ sơ: {Đúng hạn/Trễ hạn}.``
 
@@ -146,7 +158,7 @@ def lookup_sentence(dossier: Dossier, now: datetime | None = None) -> str:
     """
     fields = {
         PH_RECEIPT_CODE: dossier.code,
-        PH_STEP: dossier.current_step,
+        PH_STEP: shown_step(dossier),
         PH_ON_TIME_STATUS: on_time_label(dossier, now or timezone.now()),
         PH_AGENCY: dossier.agency.current().sms_name,
         PH_APPOINTMENT_DATE: format_appointment_date(dossier.appointment_at),

@@ -109,3 +109,30 @@ def test_an_api_clients_late_retry_of_an_event_changes_nothing(client, api_key, 
     dossier = Dossier.objects.get(code=code)
     assert dossier.state == "processing" and dossier.current_step == "Thẩm định hồ sơ"
     assert Message.objects.filter(dossier=dossier, kind="supplement").count() == 1
+
+
+@pytest.mark.parametrize(("event", "label"), [
+    ("withdrawn", "Công dân rút hồ sơ"), ("stopped", "Dừng xử lý"), ("rejected", "Không được tiếp nhận")])
+def test_a_dossier_closed_without_a_result_is_not_read_out_at_its_last_step(make_dossier, event, label):
+    """8083 and /tra-cuu say where the dossier is: closed, not at the step it stopped at, which may even
+    be "Trả kết quả" in a vendor's record."""
+    from motcua.dossiers import services
+    from motcua.lookup.public import public_status
+
+    dossier = make_dossier(code="0162600102")
+    services.apply_event(dossier, "step_changed", "test", step="Trả kết quả hồ sơ (chuẩn bị)")
+    services.apply_event(dossier, event, "test")
+    reply = lookup_reply("0162600102")
+    assert f"hiện đang ở bước {label}" in reply and "chuẩn bị" not in reply
+    dossier.refresh_from_db()
+    assert public_status(dossier).current_step == label
+
+
+def test_a_withdrawn_record_whose_last_step_is_the_result_step(client, api_key):
+    body = payload("nfd_result_step")["sends"][0]
+    body["data"][0].update(TrangThaiHoSo="7", NgayKetThucXuLy="20261008100000")
+    post(client, api_key("016"), body)
+    code = body["data"][0]["MaHoSo"]
+    assert Dossier.objects.get(code=code).state == "withdrawn"
+    assert "hiện đang ở bước Công dân rút hồ sơ" in lookup_reply(code)
+    assert kinds(code) == []
