@@ -7,7 +7,10 @@ come through WhiteNoise inside the application, so no separate static route is n
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
+import threading
 
 from django.db import connections
 from granian import Granian
@@ -49,3 +52,40 @@ def serve(addrport: str, workers: int | None = None, threads: int | None = None)
         websockets=False,
         log_access=False,
     ).serve()
+
+
+def start_jobs(name: str) -> multiprocessing.Process:
+    """The worker and the callback sender beside the web server (``serve --with-worker``, the demo), in a
+    child process forked now, before Granian forks its web workers.
+
+    Why not threads here: Granian forks its web workers from this process, and a fork taken while another
+    thread holds a lock (SQLite's allocator mutex, the import lock, a half-imported module) leaves the
+    child with that lock held forever: on SQLite the web process then hung, failed every write with
+    "database is locked", or raised on every request, in three starts out of eight. A process forked while
+    this one has a single thread inherits no such lock, and this one keeps a single thread.
+    """
+    connections.close_all()
+    process = multiprocessing.get_context("fork").Process(
+        target=_run_jobs, args=(name, os.getpid()), name=f"motcua-jobs-{name}", daemon=True)
+    process.start()
+    return process
+
+
+def _run_jobs(name: str, parent: int) -> None:
+    """The child's life: the worker in its main thread, the sender beside it, both stopped by SIGINT or
+    SIGTERM (Ctrl-C reaches the whole process group) or when the server process is gone."""
+    from motcua.callbacks.sender import Sender
+    from motcua.messaging.worker import Worker
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+
+    def watch_parent() -> None:
+        while not stop.wait(1.0):
+            if os.getppid() != parent:
+                stop.set()
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+    threading.Thread(target=Sender(name=name).run_forever, args=(stop,), daemon=True).start()
+    Worker(name=name).run_forever(stop)

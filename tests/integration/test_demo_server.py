@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -53,6 +55,23 @@ def test_demo_serves_pages_and_static_files_with_granian(tmp_path: Path):
             assert r.status == 200
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/favicon.ico", timeout=5) as r:
             assert r.headers["Content-Type"] == "image/svg+xml"
+        # The web process writes, and the worker (a process of its own) sends what the write queued.
+        text = (tmp_path / "demo.log").read_text()
+        key = re.search(r"API key \(016\): (\S+)", text)[1]
+        code = re.search(r"Demo dossier:\s+code (\S+)", text)[1]
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/dossiers/{code}/events", data=b'{"type": "result_ready"}',
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as r:
+            assert r.status == 201
+        status = None
+        while time.monotonic() < deadline and status in (None, "queued", "sending"):
+            with sqlite3.connect(tmp_path / "demo.sqlite3", timeout=30) as db:
+                row = db.execute("select m.status from messaging_message m join dossiers_dossier d "
+                                 "on d.id = m.dossier_id where d.code = ? and m.kind = 'result'", (code,)).fetchone()
+            status = row[0] if row else None
+            time.sleep(0.2)
+        assert status == "delivered", status
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:

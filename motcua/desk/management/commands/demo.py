@@ -1,6 +1,5 @@
 import os
 import secrets
-import threading
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -8,12 +7,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils.http import urlencode
 
-from motcua.callbacks.sender import Sender
 from motcua.desk.demo import demo_dossier, seed_demo, seed_demo_accounts
 from motcua.desk.models import Role, StaffProfile
-from motcua.desk.server import serve
+from motcua.desk.server import serve, start_jobs
 from motcua.dossiers.models import Agency, ApiKey
-from motcua.messaging.worker import Worker
 
 
 class Command(BaseCommand):
@@ -87,12 +84,10 @@ class Command(BaseCommand):
         )
         if o["no_serve"]:
             return
-        stop = threading.Event()
-        threading.Thread(target=Worker(name="demo").run_forever, args=(stop,), daemon=True).start()
-        threading.Thread(target=Sender(name="demo").run_forever, args=(stop,), daemon=True).start()
         if not settings.MOTCUA["QUIET_HOURS"]:
             # The web server's processes read settings afresh: they inherit the choice from the environment.
             os.environ.setdefault("MOTCUA_QUIET_HOURS", "")
+        start_jobs("demo")
         # The same production server as `motcua serve` (no development server, no warning about it).
         serve(o["addrport"])
 

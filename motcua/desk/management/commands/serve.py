@@ -1,10 +1,6 @@
-import threading
-
 from django.core.management.base import BaseCommand
 
-from motcua.callbacks.sender import Sender
-from motcua.desk.server import serve
-from motcua.messaging.worker import Worker
+from motcua.desk.server import serve, start_jobs
 
 
 class Command(BaseCommand):
@@ -20,7 +16,5 @@ class Command(BaseCommand):
             # key, public URL, simulator); the general checks already ran before handle().
             self.check(tags=["motcua"], include_deployment_checks=True)
         if o["with_worker"]:
-            stop = threading.Event()
-            threading.Thread(target=Worker(name="embedded").run_forever, args=(stop,), daemon=True).start()
-            threading.Thread(target=Sender(name="embedded").run_forever, args=(stop,), daemon=True).start()
+            start_jobs("embedded")
         serve(o["addrport"])
