@@ -4,7 +4,7 @@ from motcua.desk.server import serve, start_jobs
 
 
 class Command(BaseCommand):
-    help = "Serve the web app and API (and, with --with-worker, the worker and the callback sender in the same process)."
+    help = "Serve the web app and API (and, with --with-worker, the worker and the callback sender in a child process)."
 
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
