@@ -66,7 +66,7 @@ from motcua.domain.states import FINISHED_STATES, DossierState
 from motcua.dossiers import services
 from motcua.dossiers.models import ENCODING_POLICIES, Agency, ApiKey, Dossier, DossierEvent, Procedure
 from motcua.messaging import outbox
-from motcua.messaging.connections import build_transport, carriers_of, split_urls
+from motcua.messaging.connections import build_transport, carriers_of, redact_text, split_urls
 from motcua.messaging.models import BatchRun, IncomingMessage, Kind, Message, MessagePart, Status, Template
 
 PAGE_SIZE = 50
@@ -580,8 +580,8 @@ def connection_rows(sms_url: str) -> list[dict]:
         parts = urlsplit(url)
         try:
             name, error = build_transport(url).name, ""
-        except Exception as e:  # a bad URL is exactly what this page must show
-            name, error = "", str(e)
+        except Exception as e:  # a bad URL is exactly what this page must show, without its secrets
+            name, error = "", redact_text(str(e), url)
         rows.append({"name": name, "scheme": parts.scheme, "host": parts.hostname or "",
                      "port": parts.port or "", "carriers": ", ".join(sorted(carriers_of(url))), "error": error})
     return rows

@@ -37,6 +37,40 @@ def build_transport(url: str) -> Transport:
     )
 
 
+# Query parameters that hold a secret in some connection URL (ZNS app secret, refresh token…).
+SECRET_PARAMETERS = re.compile(r"(?i)(secret|token|password|passwd|pass|key)")
+
+
+def redact_url(url: str) -> str:
+    """A connection URL as pages, logs and banners may show it: the password and every secret-looking
+    parameter replaced by ``***``. Agency administrators see connection errors; the telco's password
+    and Zalo's secrets are not theirs to read."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.split(':', 1)[0]}:***@{host}" if ":" in user else f"{user}@{host}"
+    query = "&".join(
+        f"{k}=***" if SECRET_PARAMETERS.search(k) and v else (f"{k}={v}" if sep else k)
+        for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item)
+    )
+    if netloc == parts.netloc and query == parts.query:
+        return url  # nothing to hide (and geturl() would drop an empty "//")
+    return parts._replace(netloc=netloc, query=query).geturl()
+
+
+def redact_text(text: str, url: str) -> str:
+    """``text`` (an error about ``url``) with the URL's secrets replaced by ``***``: error messages may quote
+    a parameter or the URL itself."""
+    parts = urlsplit(url)
+    secrets = [parts.password or ""] + [
+        v for k, _, v in (item.partition("=") for item in parts.query.split("&")) if SECRET_PARAMETERS.search(k)
+    ]
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
 def split_urls(value: str) -> list[str]:
     return [u for u in re.split(r"[\s,]+(?=[a-z]+://)|\s+", value.strip()) if u]
 

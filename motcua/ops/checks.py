@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.conf import settings
 from django.core import checks
 
-from motcua.messaging.connections import build_transport, split_urls
+from motcua.messaging.connections import build_transport, redact_text, redact_url, split_urls
 
 TAG = "motcua"
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", ""}
@@ -29,6 +29,23 @@ def _transports() -> list:
         return [build_transport(url) for url in split_urls(settings.MOTCUA["SMS_URL"])]
     except ValueError:
         return []  # a broken MOTCUA_SMS_URL is reported by the worker with the URL's own error
+
+
+@checks.register(TAG)
+def sms_url(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A connection URL that cannot be read is refused at start-up, not found by the worker later; the
+    message shows the URL without its secrets."""
+    errors = []
+    for url in split_urls(settings.MOTCUA["SMS_URL"]):
+        try:
+            build_transport(url)
+        except ValueError as e:
+            errors.append(checks.Error(
+                f"MOTCUA_SMS_URL: {redact_url(url)} cannot be used: {redact_text(str(e), url)}",
+                hint="See docs/DEPLOY.md for the form of sim://, smpp://, kannel:// and zns:// URLs.",
+                id="motcua.E013",
+            ))
+    return errors
 
 
 @checks.register(TAG)

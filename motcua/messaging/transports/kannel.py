@@ -157,7 +157,7 @@ class KannelTransport(Transport):
         parts = urlsplit(url)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         if not parts.hostname:
-            raise ValueError(f"kannel URL without host: {url!r}")
+            raise ValueError("kannel:// URL without a host (kannel://user:password@host:13013?…)")
         dlr_url = query.get("dlr_url") or _default_dlr_url()
         return cls(
             host=parts.hostname,

@@ -11,6 +11,7 @@ from motcua.desk.demo import demo_dossier, seed_demo, seed_demo_accounts
 from motcua.desk.models import Role, StaffProfile
 from motcua.desk.server import serve, start_jobs
 from motcua.dossiers.models import Agency, ApiKey
+from motcua.messaging.connections import redact_url, split_urls
 
 
 class Command(BaseCommand):
@@ -72,7 +73,7 @@ class Command(BaseCommand):
             f"  Staff desk:    {base}/desk/   user canbo016 (Sở Du lịch) or admin (whole province)"
             f"   password {password}\n"
             + f"  Desk accounts (password {password}):\n" + "".join(accounts)
-            + f"  Simulator:     {base}/desk/gia-lap   user admin   (SMS connection: {settings.MOTCUA['SMS_URL']})\n"
+            + f"  Simulator:     {base}/desk/gia-lap   user admin   (SMS connection: {' '.join(map(redact_url, split_urls(settings.MOTCUA['SMS_URL'])))})\n"
             f"  Django admin:  {base}/admin/   user admin\n"
             f"  Gateway token: {settings.MOTCUA['GATEWAY_TOKEN']}   (Kannel's /sms/mo and /sms/dlr: &token=...)\n"
             f"  API docs:      {base}/api/docs\n"
