@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "motcua.ops.middleware.PrivateResponsesMiddleware",
     "motcua.ops.middleware.ApiErrorMiddleware",
     "motcua.ops.middleware.NulRejectMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -131,6 +132,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # Cookies only over HTTPS; the session and CSRF cookies are never readable by page scripts.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("MOTCUA_SECURE_COOKIES", False)
 SESSION_COOKIE_HTTPONLY = True
+# A desk session lasts a working day (MOTCUA_SESSION_HOURS, default 10) and ends when the browser closes:
+# desks share PCs, and a session left open for two weeks would outlive the person's shift.
+SESSION_COOKIE_AGE = int(float(env("MOTCUA_SESSION_HOURS", "10")) * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # HSTS: browsers refuse plain HTTP for this many seconds once they have seen the site over HTTPS.
 SECURE_HSTS_SECONDS = int(env("MOTCUA_HSTS_SECONDS", "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("MOTCUA_HSTS_INCLUDE_SUBDOMAINS", False)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 log = logging.getLogger(__name__)
 
@@ -100,3 +101,23 @@ class NulRejectMiddleware:
     @staticmethod
     def in_params(params) -> bool:
         return any("\x00" in key or any("\x00" in v for v in values) for key, values in params.lists())
+
+
+class PrivateResponsesMiddleware:
+    """Desk, admin and API answers are never kept by a browser or a proxy cache (``Cache-Control: no-store``).
+
+    They carry names, phone numbers, and secrets shown once (a new API key, a generated password, a
+    callback secret); one-stop desks share PCs, and "Back" on a shared PC must not show them again. A view
+    that sets its own Cache-Control keeps it.
+    """
+
+    PRIVATE = ("/desk/", "/admin/", API_PREFIX)
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith(self.PRIVATE) and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response
