@@ -293,4 +293,7 @@ MOTCUA_LIMITS = {
     "NEW_DOSSIERS_PER_MINUTE": int(env("MOTCUA_NEW_DOSSIERS_PER_MINUTE", "1000")),
     # How far in the past an event's "at" may lie (days); further: 422. The timeline shows both times.
     "EVENT_BACKDATE_DAYS": int(env("MOTCUA_EVENT_BACKDATE_DAYS", "7")),
+    # Test sends ("Gửi thử") one desk user may queue in 24 hours: each is a real, billed SMS, to a number
+    # the user typed in their own profile.
+    "TEST_SENDS_PER_DAY": int(env("MOTCUA_TEST_SENDS_PER_DAY", "10")),
 }

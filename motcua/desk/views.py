@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from motcua.common import ratelimit
 from motcua.common.clients import client_address
 from motcua.desk import audit, throttle
 from motcua.desk import reports as report_lib
@@ -558,6 +559,12 @@ def send_test(request: HttpRequest, who, agency: Agency, kind: str, here: str) -
     phone = StaffProfile.objects.filter(user=request.user).values_list("phone", flat=True).first() or ""
     if not phone:
         messages.error(request, _("Chưa có số điện thoại của bạn: hãy ghi số trong trang cá nhân trước khi gửi thử."))
+        return redirect(here)
+    limit = int(settings.MOTCUA_LIMITS["TEST_SENDS_PER_DAY"])
+    sent, left = ratelimit.count(f"desk-test-send:{request.user.pk}", 24 * 3600)
+    if sent > limit:
+        messages.error(request, _("Bạn đã gửi thử %(limit)d tin trong 24 giờ; gửi tiếp được sau %(hours)d giờ nữa.")
+                       % {"limit": limit, "hours": max(1, round(left / 3600))})
         return redirect(here)
     text = outbox.template_text(agency, kind)
     message = outbox.build_message(

@@ -7,7 +7,8 @@ an Excel file and in a test is computed by the same code. Rules that decide what
   a withdrawn dossier is left out, because the citizen ended it: it was neither on time nor late.
 - "Due tomorrow, no result yet": open dossiers only. A dossier withdrawn, stopped, rejected or with
   its result is not waiting for anything.
-- Messages sent to staff's own phones as tests are left out of every figure: they are not service.
+- Messages sent to staff's own phones as tests are left out of every figure, as they are not service,
+  except the monthly usage: the telco bills them, and that page is compared with its bill.
 - Delivery rate: delivered ÷ handed to a telco. Skipped messages never left and queued ones have not
   yet, so they would only blur the rate.
 - Lookups (MO): each charged at the configured price; revenue is the sum of the recorded prices.
@@ -240,11 +241,12 @@ def monthly_usage(
 ) -> list[Usage]:
     """Per (agency code, month): notices, SMS parts and their estimated cost, charged lookups and their
     revenue. ``messages`` are (agency, when, row); ``lookups`` are (agency, when, price); ``months`` adds
-    empty lines that must appear anyway. Test sends are left out. An SMS sent in place of a ZNS attempt
+    empty lines that must appear anyway. Test sends count too: the telco bills them, and this is what its
+    bill is compared with. An SMS sent in place of a ZNS attempt
     is not a second notice (see :func:`notices`), but its parts and cost fall in its own month, as on the
     telco's bill."""
     acc: dict[tuple[str, str], list[int]] = {key: [0, 0, 0, 0, 0] for key in months}
-    rows = [(agency, f"{when:%Y-%m}", row) for agency, when, row in messages if not is_test_cause(row.cause)]
+    rows = [(agency, f"{when:%Y-%m}", row) for agency, when, row in messages]
     causes = {row.cause for _, _, row in rows if row.cause}
     for agency, month, row in rows:
         entry = acc.setdefault((agency, month), [0, 0, 0, 0, 0])

@@ -128,7 +128,7 @@ def test_monthly_usage_per_agency_and_month():
         f.Usage("010", "2026-11", 0, 0, 0, 1, 1000),
         f.Usage("010", "2026-12", 1, 1, 800, 0, 0),
         f.Usage("016", "2026-11", 1, 2, 1600, 0, 0),
-        f.Usage("016", "2026-12", 2, 4, 3200, 2, 2000),  # the test send is not usage
+        f.Usage("016", "2026-12", 3, 5, 4000, 2, 2000),  # the test send too: the telco bills it
         f.Usage("051", "2026-12", 0, 0, 0, 0, 0),
     ]
 

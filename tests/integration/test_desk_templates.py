@@ -86,3 +86,15 @@ def test_send_yourself_a_test_goes_through_the_worker_and_no_figure_counts_it(us
     report = c.get("/desk/bao-cao").context["r"]
     assert report.totals["messages"] == 0
     assert AuditEntry.objects.filter(action="test_sent").count() == 1
+
+
+def test_test_sends_are_bounded_per_user_and_day(users, province, settings):
+    settings.MOTCUA_LIMITS = {**settings.MOTCUA_LIMITS, "TEST_SENDS_PER_DAY": 3}
+    c = client_for(users["admin016"])
+    c.post("/desk/ca-nhan", {"phone": "0912000111"})
+    for _ in range(3):
+        assert c.post("/desk/mau-tin-nhan", {"kind": "result", "send_test": "1"}).status_code == 302
+    refused = c.post("/desk/mau-tin-nhan", {"kind": "result", "send_test": "1"}, follow=True)
+    assert "Bạn đã gửi thử 3 tin trong 24 giờ" in refused.content.decode()
+    assert Message.objects.count() == 3
+    assert AuditEntry.objects.filter(action="test_sent").count() == 3

@@ -15,7 +15,7 @@ from tests.integration.test_desk import _fast_passwords, client_for, users  # no
 @pytest.fixture
 def month_traffic(province):
     """This month, agency 016: 3 messages (1 + 2 + 3 parts = 6 parts, 4.800 đ), 2 charged lookups (2.000 đ),
-    one free lookup; agency 010: 1 message of 2 parts; one test send from 016 (not usage)."""
+    one free lookup; agency 010: 1 message of 2 parts; one test send from 016 (1 part: billed, so usage)."""
     def msg(agency, parts, cause):
         return Message.objects.create(kind="result", cause=cause, agency=agency, to="84912345678", text="x",
                                       parts=parts, cost=800 * parts, status=Status.DELIVERED)
@@ -36,13 +36,14 @@ def month_traffic(province):
 def test_monthly_usage_per_agency(users, month_traffic):
     usage = client_for(users["admin016"]).get("/desk/su-dung").context["usage"]
     [u] = [u for u in usage if u.month == month_traffic]
-    # 3 results + 3 lookup replies = 6 messages, 6 + 3 = 9 parts, 7.200 đ; 2 charged lookups, 2.000 đ
-    assert (u.agency, u.messages, u.parts, u.cost, u.lookups, u.revenue) == ("016", 6, 9, 7200, 2, 2000)
+    # 3 results + 3 lookup replies + 1 test send = 7 messages, 6 + 3 + 1 = 10 parts, 8.000 đ;
+    # 2 charged lookups, 2.000 đ
+    assert (u.agency, u.messages, u.parts, u.cost, u.lookups, u.revenue) == ("016", 7, 10, 8000, 2, 2000)
     assert {u.agency for u in usage} == {"016"}
     province_usage = client_for(users["province"]).get("/desk/su-dung").context["usage"]
     assert {u.agency for u in province_usage} == {"016", "010"}
     html = client_for(users["admin016"]).get("/desk/su-dung").content.decode()
-    assert "7.200 đ" in html and "2.000 đ" in html and "ước tính" in html
+    assert "8.000 đ" in html and "2.000 đ" in html and "ước tính" in html
 
 
 def upload(c, body: bytes, name="bang-ke.csv"):
@@ -56,14 +57,14 @@ def test_statement_differences_line_by_line(users, month_traffic):
     r = upload(client_for(users["province"]), body)
     assert r.status_code == 200
     diffs = {(d.agency, d.month): d for d in r.context["diffs"]}
-    assert diffs["016", month].parts_delta == 2 and diffs["016", month].lookups_delta == 0
+    assert diffs["016", month].parts_delta == 1 and diffs["016", month].lookups_delta == 0
     assert diffs["010", month].matches
     assert diffs["099", month].ours_parts is None
     assert r.context["mismatches"] == 2
 
 
 def test_agency_admin_reconciles_own_lines_only(users, month_traffic):
-    body = f"co_quan,thang,so_phan_tin,so_tra_cuu\n016,{month_traffic},9,2\n010,{month_traffic},99,0\n".encode()
+    body = f"co_quan,thang,so_phan_tin,so_tra_cuu\n016,{month_traffic},10,2\n010,{month_traffic},99,0\n".encode()
     r = upload(client_for(users["admin016"]), body)
     assert [(d.agency, d.matches) for d in r.context["diffs"]] == [("016", True)] and r.context["ignored"] == 1
 
