@@ -225,7 +225,7 @@ def create_dossier(new: NewDossier, actor: str, strict_phone: bool = True) -> Do
     elif new.state != DossierState.SUPPLEMENT_REQUESTED and waits and waits[-1][1] is None:
         waits[-1][1] = state_at.isoformat()  # the record moved on without saying when the supplement came
     if new.code:
-        new.code = clean_code(new.code) or None
+        new.code = clean_code(new.code) or None  # blank to a reader: as if none was given, we issue one
     with transaction.atomic():
         if new.code:
             check_code_owner(new.agency, new.code)

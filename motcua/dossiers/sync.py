@@ -94,6 +94,8 @@ def record_waits(record: SyncRecord) -> list[list[str | None]]:
 def apply_record(record: SyncRecord, key: ApiKey) -> str:
     actor = SYNC_ACTOR.format(key.prefix)
     record = replace(record, code=clean_code(record.code))
+    if not record.code:
+        raise services.DossierError("MaHoSo", "Mã hồ sơ trống (chỉ có khoảng trắng hoặc ký tự ẩn)")
     existing = Dossier.objects.filter(code=record.code).select_related("agency").first()
     if existing is None:
         if record.received_at > timezone.now() + timedelta(days=1):
@@ -284,6 +286,8 @@ def _stale_step(dossier: Dossier, at) -> bool:
 
 def apply_progress(record: ProgressRecord, key: ApiKey) -> str:
     record = replace(record, code=clean_code(record.code))
+    if not record.code:
+        raise services.DossierError("MaHoSo", "Mã hồ sơ trống (chỉ có khoảng trắng hoặc ký tự ẩn)")
     dossier = Dossier.objects.filter(code=record.code).select_related("agency").first()
     if dossier is None or (key.agency_id is not None and dossier.agency_id not in _scope(key)):
         raise services.DossierError("MaHoSo", f"Không tìm thấy hồ sơ {record.code}", status=404)

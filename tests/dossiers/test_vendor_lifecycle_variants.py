@@ -136,3 +136,11 @@ def test_a_withdrawn_record_whose_last_step_is_the_result_step(client, api_key):
     assert Dossier.objects.get(code=code).state == "withdrawn"
     assert "hiện đang ở bước Công dân rút hồ sơ" in lookup_reply(code)
     assert kinds(code) == []
+
+
+def test_a_code_of_invisible_characters_only_is_refused_not_replaced(client, api_key):
+    body = payload("bom_in_receipt_code")["sends"][0]
+    body["data"][0]["MaHoSo"] = "\u200b\ufeff"
+    [result] = post(client, api_key("016"), body)["results"]
+    assert result["status"] == "rejected" and result["errors"][0]["field"] == "MaHoSo"
+    assert not Dossier.objects.exists()
