@@ -20,7 +20,7 @@ from django.shortcuts import render
 
 from motcua.desk.models import Role, StaffProfile
 from motcua.dossiers.models import Agency, Dossier
-from motcua.messaging.models import Message
+from motcua.messaging.models import IncomingMessage, Message
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,11 @@ def visible_dossiers(who: DeskUser) -> QuerySet[Dossier]:
 def messages_of(ids: set[int]) -> QuerySet[Message]:
     """An agency's messages, including lookup replies (sent without an agency) about its dossiers."""
     return Message.objects.filter(Q(agency_id__in=ids) | Q(agency__isnull=True, dossier__agency_id__in=ids))
+
+
+def lookups_of(ids: set[int]) -> QuerySet[IncomingMessage]:
+    """An agency's lookups (MO): those whose reply was about it, the rule its message figures use too."""
+    return IncomingMessage.objects.filter(Q(reply__agency_id__in=ids) | Q(reply__dossier__agency_id__in=ids))
 
 
 def visible_messages(who: DeskUser) -> QuerySet[Message]:

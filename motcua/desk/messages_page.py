@@ -26,6 +26,7 @@ from motcua.desk.access import (
     DeskUser,
     agency_ids,
     desk_view,
+    lookups_of,
     messages_of,
     visible_agencies,
     visible_messages,
@@ -97,8 +98,7 @@ def incoming_of(who: DeskUser, agency: Agency | None = None) -> QuerySet[Incomin
     qs = IncomingMessage.objects.select_related("reply", "reply__dossier")
     if who.is_province_admin and agency is None:
         return qs
-    ids = agency_ids(agency or who.agency)
-    return qs.filter(Q(reply__agency_id__in=ids) | Q(reply__dossier__agency_id__in=ids))
+    return qs & lookups_of(agency_ids(agency or who.agency))
 
 
 def search_outgoing(who: DeskUser, s: Search) -> QuerySet[Message]:

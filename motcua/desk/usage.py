@@ -9,14 +9,13 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from motcua.desk.access import DeskUser, agency_ids, desk_view, messages_of, visible_agencies
+from motcua.desk.access import DeskUser, agency_ids, desk_view, lookups_of, messages_of, visible_agencies
 from motcua.desk.audit import record
 from motcua.desk.models import AuditAction
 from motcua.desk.reports import bounds
@@ -45,7 +44,7 @@ def usage_for(who: DeskUser, start: date, end: date) -> list[figures.Usage]:
     else:
         ids = agency_ids(who.agency)
         msgs = messages_of(ids)
-        mo = IncomingMessage.objects.filter(Q(reply__agency_id__in=ids) | Q(reply__dossier__agency_id__in=ids))
+        mo = lookups_of(ids)
     out_rows = []
     for code, dossier_code, created, kind, status, parts, cost, cause, channel, first in (
             msgs.filter(created_at__gte=lo, created_at__lt=hi)

@@ -35,6 +35,7 @@ from motcua.desk import reports as report_lib
 from motcua.desk.access import (
     agency_ids,
     desk_view,
+    lookups_of,
     messages_of,
     visible_agencies,
     visible_dossiers,
@@ -669,7 +670,7 @@ def build_for(who, chosen: Agency | None, start: date, end: date, group: str) ->
         dossiers = Dossier.objects.filter(agency_id__in=ids)
         # A lookup belongs to the agency its reply was about: the reply carries that agency (its
         # encoding policy applied), and the same rule puts the reply in this agency's message figures.
-        mo = IncomingMessage.objects.filter(Q(reply__agency_id__in=ids) | Q(reply__dossier__agency_id__in=ids))
+        mo = lookups_of(ids)
     return report_lib.build_report(msgs, mo, dossiers, start, end, group)
 
 
